@@ -1,0 +1,33 @@
+# The two commands a new machine needs: `make build` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+SHARED_SOURCES ?= ../shared/sources
+
+.PHONY: build test bench check clean
+
+build: $(VENV)/.installed
+	$(BIN)/quizgen build . --out dist
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/.installed
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+test: $(VENV)/.test-installed
+	$(BIN)/python -m pytest -q
+	$(BIN)/quizgen check .
+	@if [ -d "$(SHARED_SOURCES)" ]; then \
+		echo "$(BIN)/quizgen check . --quotes $(SHARED_SOURCES)"; \
+		$(BIN)/quizgen check . --quotes $(SHARED_SOURCES); \
+	else echo "note: $(SHARED_SOURCES) not found; quote check skipped"; fi
+
+bench: $(VENV)/.test-installed
+	$(BIN)/python benchmarks/scale.py
+
+clean:
+	rm -rf dist build *.egg-info .pytest_cache

@@ -1,0 +1,69 @@
+"""Every identifier Anki sees, in one place, derived so that it never changes.
+
+Anki matches an imported note to the one a learner already has by its GUID,
+decks by name/id, and notetypes by id.  If any of these drifted between
+builds, a re-import would create duplicates or orphan review history.  So:
+GUIDs come from the project's fact id only (never from the text, which is
+what genanki does by default), deck ids from the deck name, notetype ids are
+constants, and note/card ids are derived from the fact id too, which keeps
+output bytes reproducible.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+# Fixed forever: changing one breaks updates for every learner who imported a deck.
+NOTETYPE_IDS = {
+    "basic": 1_742_000_000_001,
+    "choice": 1_742_000_000_002,
+    "cloze": 1_742_000_000_003,
+    "truefalse": 1_742_000_000_004,
+}
+_GUID_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&()*+,-./:;<=>?@[]^_`{|}~"
+
+
+def _digest(kind: str, value: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"quizgen:{kind}:{value}".encode()).digest()[:8], "big")
+
+
+def note_guid(fact_id: str) -> str:
+    """A 10-character Anki GUID (Anki's own base-91 alphabet) from the fact id alone."""
+    n = _digest("guid", fact_id)
+    out = []
+    for _ in range(10):
+        n, r = divmod(n, len(_GUID_ALPHABET))
+        out.append(_GUID_ALPHABET[r])
+    return "".join(out)
+
+
+def _id_in_range(kind: str, value: str) -> int:
+    # Anki ids are millisecond timestamps by convention; stay in a plausible, positive 53-bit range
+    # (JavaScript in the card viewer handles ids as doubles).
+    return 1_000_000_000_000 + _digest(kind, value) % 8_000_000_000_000
+
+
+def deck_id(deck_name: str) -> int:
+    return _id_in_range("deck", deck_name)
+
+
+def note_id(fact_id: str) -> int:
+    return _id_in_range("note", fact_id)
+
+
+def card_id(fact_id: str, ordinal: int) -> int:
+    return _id_in_range("card", f"{fact_id}#{ordinal}")
+
+
+def slug(name: str) -> str:
+    """A filesystem-safe, stable file name for a deck ('DeepSeek::MoE' -> 'deepseek-moe')."""
+    text = unicodedata.normalize("NFKC", name).replace("::", "-")
+    text = re.sub(r"[^\w.-]+", "-", text, flags=re.U).strip("-._").lower()
+    return re.sub(r"-{2,}", "-", text) or "deck"
+
+
+def anki_tag(tag: str) -> str:
+    """Anki tags cannot contain spaces; keep them readable with underscores."""
+    return re.sub(r"\s+", "_", tag.strip())

@@ -1,0 +1,76 @@
+"""quizgen.lock: when did each fact's note last change?
+
+Anki updates a note on import only when the incoming note's modification time
+is *newer* than the learner's copy; an older or equal one is skipped silently.
+So note times must grow exactly when a fact's content changes and stay put
+otherwise (so that unchanged notes, including any a learner edited in Anki,
+are left alone, and so that two builds of the same inputs are byte-identical).
+
+The wall clock cannot give that, and neither can SOURCE_DATE_EPOCH (a fixed
+epoch would freeze every later edit out).  The lock file records, per fact id,
+a hash of the note content as last built and the time it got.  A fact whose
+hash changed gets max(now, previous + 1): always newer than before, even when
+`now` is a fixed SOURCE_DATE_EPOCH.  Commit quizgen.lock with the facts so that
+every machine builds the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+
+from .errors import QuizgenError
+
+LOCK_FILE = "quizgen.lock"
+VERSION = 1
+
+
+class Lock:
+    def __init__(self, path: str, entries: dict[str, tuple[str, int]], now: int):
+        self.path = path
+        self.old = entries
+        self.entries: dict[str, tuple[str, int]] = {}
+        self.now = now
+
+    @classmethod
+    def load(cls, root: str, now: int) -> Lock:
+        path = os.path.join(root, LOCK_FILE)
+        entries: dict[str, tuple[str, int]] = {}
+        if os.path.exists(path):
+            try:
+                with open(path, encoding="utf-8") as fh:
+                    data = json.load(fh)
+                if data.get("version") != VERSION:
+                    raise ValueError("unknown version")
+                entries = {k: (str(v[0]), int(v[1])) for k, v in data["facts"].items()}
+            except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+                raise QuizgenError(
+                    f"{LOCK_FILE}: cannot read it ({exc}); restore it from git, or delete it to start afresh "
+                    "(deleting makes every note newer, so a re-import refreshes all notes)"
+                ) from None
+        return cls(path, entries, now)
+
+    def stamp(self, fact_id: str, digest: str) -> int:
+        """The modification time (seconds) for a note whose content hashes to `digest`."""
+        previous = self.old.get(fact_id)
+        if previous and previous[0] == digest:
+            mod = previous[1]
+        else:
+            mod = max(self.now, previous[1] + 1) if previous else self.now
+        self.entries[fact_id] = (digest, mod)
+        return mod
+
+    @property
+    def changed(self) -> bool:
+        return self.entries != self.old
+
+    def save(self) -> None:
+        """Write atomically, one fact a line, sorted, so that git diffs stay readable."""
+        lines = [f"  {json.dumps(k)}: {json.dumps(list(v))}" for k, v in sorted(self.entries.items())]
+        body = '{"version": %d, "facts": {\n%s\n}}\n' % (VERSION, ",\n".join(lines))
+        directory = os.path.dirname(self.path)
+        fd, tmp = tempfile.mkstemp(prefix=".quizgen.lock.", dir=directory)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(body)
+        os.replace(tmp, self.path)

@@ -1,0 +1,132 @@
+"""Stage 3: the validated project as plain, frozen data.
+
+No I/O happens here.  Writers receive a `Project` and can trust every field:
+ids are valid and unique, sources exist, texts are non-empty.  Each fact keeps
+its location so that later stages (lint, diff) can still point at a line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+TYPES = ("basic", "choice", "cloze", "truefalse")
+NEUTRAL = ""  # language key of a plain-string text: the same words in every language
+
+CLOZE_RE = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.S)
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A text field: language code -> string, in the author's order.
+
+    A plain YAML string is stored under `NEUTRAL` and shown once in every language.
+    """
+
+    items: tuple[tuple[str, str], ...]
+
+    def get(self, lang: str) -> str | None:
+        for key, value in self.items:
+            if key == lang or key == NEUTRAL:
+                return value
+        return None
+
+    def langs(self) -> tuple[str, ...]:
+        return tuple(k for k, _ in self.items)
+
+    def values(self) -> tuple[str, ...]:
+        return tuple(v for _, v in self.items)
+
+    def in_order(self, languages: tuple[str, ...]) -> list[tuple[str, str]]:
+        """(lang, text) pairs in the project's language order; a neutral text once."""
+        if self.items and self.items[0][0] == NEUTRAL:
+            return [(NEUTRAL, self.items[0][1])]
+        found = dict(self.items)
+        return [(lang, found[lang]) for lang in languages if lang in found]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    id: str
+    title: str
+    url: str = ""
+    date: str = ""
+    publisher: str = ""
+    file: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    id: str
+    type: str
+    deck: str
+    path: str  # fact file, relative to the project, forward slashes
+    line: int
+    question: Text | None = None  # basic, choice
+    answer: Text | None = None  # basic, choice
+    wrong: tuple[Text, ...] = ()  # choice
+    text: Text | None = None  # cloze
+    statement: Text | None = None  # truefalse
+    truth: bool | None = None  # truefalse
+    explanation: Text | None = None
+    source: str = ""
+    quote: str = ""
+    tags: tuple[str, ...] = ()  # file tags then fact tags
+    image: str = ""  # project-relative path, already checked to exist inside the project
+    lint_ignore: tuple[str, ...] = ()
+    lines: tuple[tuple[str, int], ...] = ()  # line of each key, for messages from later stages
+
+    def line_of(self, key: str) -> int:
+        """The line of `key` in the fact file (the fact's first line when absent)."""
+        for name, line in self.lines:
+            if name == key:
+                return line
+        return self.line
+
+    @property
+    def prompt(self) -> Text:
+        """What the learner reads first, whatever the type."""
+        return self.question or self.text or self.statement  # type: ignore[return-value]
+
+    def texts(self) -> list[tuple[str, Text]]:
+        """Every text field with its name, for checks that treat them alike."""
+        out = []
+        for name in ("question", "answer", "text", "statement", "explanation"):
+            value = getattr(self, name)
+            if value is not None:
+                out.append((name, value))
+        out.extend((f"wrong[{i}]", w) for i, w in enumerate(self.wrong))
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class FactFile:
+    """One fact file: a deck name, file-wide tags, and its facts in order."""
+
+    path: str
+    deck: str
+    tags: tuple[str, ...]
+    facts: tuple[Fact, ...]
+
+
+@dataclass(frozen=True)
+class Project:
+    root: str  # absolute path
+    languages: tuple[str, ...]
+    sources: dict[str, Source]
+    files: tuple[FactFile, ...]
+    title: str = ""
+    lint_ignore: tuple[str, ...] = ()
+    settings: dict = field(default_factory=dict)
+
+    @property
+    def facts(self) -> list[Fact]:
+        return [fact for f in self.files for fact in f.facts]
+
+    def top_decks(self) -> dict[str, list[FactFile]]:
+        """Fact files grouped by top-level deck name (one .apkg each), in sorted order."""
+        groups: dict[str, list[FactFile]] = {}
+        for f in sorted(self.files, key=lambda f: (f.deck, f.path)):
+            groups.setdefault(f.deck.split("::")[0], []).append(f)
+        return groups

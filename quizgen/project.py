@@ -1,0 +1,126 @@
+"""Load a whole quiz project: find its files, run load + validate on each, check across files.
+
+This is the only place that knows the project layout (`decks/`, `decks/sources.yaml`,
+`quizgen.yaml`).  It returns either a complete, valid `Project` or every problem
+found in every file, never a half-valid project.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .errors import Problem, QuizgenError
+from .loader import inside, load_yaml
+from .model import FactFile, Project
+from .validate import parse_config, parse_fact_file, parse_sources
+
+CONFIG_FILE = "quizgen.yaml"
+DECKS_DIR = "decks"
+SOURCES_FILE = "decks/sources.yaml"
+FACT_SUFFIXES = (".yaml", ".yml")
+
+
+def find_root(project: str) -> str:
+    root = os.path.abspath(project)
+    if not os.path.isdir(os.path.join(root, DECKS_DIR)):
+        raise QuizgenError(
+            f"{project}: not a quiz project (no '{DECKS_DIR}/' folder); run 'quizgen init DIR' to start one"
+        )
+    return root
+
+
+def fact_file_paths(root: str) -> tuple[list[str], list[Problem]]:
+    """Every fact file under decks/, as sorted project-relative paths; links out of the project are refused."""
+    found, problems = [], []
+    decks = os.path.join(root, DECKS_DIR)
+    for dirpath, dirnames, filenames in os.walk(decks):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            if name.startswith(".") or not name.endswith(FACT_SUFFIXES):
+                continue
+            full = os.path.join(dirpath, name)
+            rel = os.path.relpath(full, root).replace(os.sep, "/")
+            if rel == SOURCES_FILE:
+                continue
+            if not inside(root, full):
+                problems.append(Problem(rel, 0, "is a link to a file outside the project; refusing to read it"))
+                continue
+            found.append(rel)
+    return sorted(found), problems
+
+
+def load_config(root: str) -> tuple[dict, list[Problem]]:
+    path = os.path.join(root, CONFIG_FILE)
+    if not os.path.exists(path):
+        return parse_config(None, CONFIG_FILE)
+    node, problems = load_yaml(path, CONFIG_FILE)
+    if problems:
+        return parse_config(None, CONFIG_FILE)[0], problems
+    return parse_config(node, CONFIG_FILE)
+
+
+def load_sources(root: str):
+    path = os.path.join(root, SOURCES_FILE)
+    if not os.path.exists(path):
+        return {}, []
+    if not inside(root, path):
+        return {}, [Problem(SOURCES_FILE, 0, "is a link to a file outside the project; refusing to read it")]
+    node, problems = load_yaml(path, SOURCES_FILE)
+    if problems:
+        return {}, problems
+    return parse_sources(node, SOURCES_FILE)
+
+
+def load_fact_file(root: str, rel: str, languages, source_ids) -> tuple[FactFile | None, list[Problem]]:
+    """Load and validate one fact file: the unit of work that the build caches and parallelises."""
+    node, problems = load_yaml(os.path.join(root, rel), rel)
+    if problems:
+        return None, problems
+    return parse_fact_file(node, rel, root, languages, source_ids)
+
+
+def check_unique_ids(files: list[FactFile]) -> list[Problem]:
+    seen: dict[str, tuple[str, int]] = {}
+    problems = []
+    for f in files:
+        for fact in f.facts:
+            if fact.id in seen:
+                path, line = seen[fact.id]
+                problems.append(Problem(f.path, fact.line, f"duplicate id {fact.id!r} (first used at {path}:{line})"))
+            else:
+                seen[fact.id] = (f.path, fact.line)
+    return problems
+
+
+def load_project(project: str, loader=None) -> Project:
+    """Load and validate everything; raise QuizgenError listing every problem found.
+
+    `loader` replaces `load_fact_file` (same signature) so that the build can
+    put its cache and worker processes in front of it without this module knowing.
+    """
+    root = find_root(project)
+    config, problems = load_config(root)
+    sources, source_problems = load_sources(root)
+    problems += source_problems
+    paths, path_problems = fact_file_paths(root)
+    problems += path_problems
+    load = loader or (lambda rels: [load_fact_file(root, rel, config["languages"], set(sources)) for rel in rels])
+    files = []
+    for fact_file, file_problems in load(paths):
+        problems += file_problems
+        if fact_file is not None:
+            files.append(fact_file)
+    problems += check_unique_ids(files)
+    if not paths and not path_problems:
+        problems.append(Problem(DECKS_DIR, 0, "no fact files (decks/*.yaml) found"))
+    if problems:
+        n = len(problems)
+        raise QuizgenError(f"{n} problem{'s' if n != 1 else ''} found", problems)
+    return Project(
+        root=root,
+        languages=tuple(config["languages"]),
+        sources=sources,
+        files=tuple(files),
+        title=config["title"],
+        lint_ignore=tuple(config["lint_ignore"]),
+    )

@@ -1,0 +1,371 @@
+"""Stage 2: check a node tree against the quiz format and build the model from it.
+
+Validation *is* construction here: one walk over the nodes of a file both
+collects every problem (with its line) and builds the frozen dataclasses, so a
+valid file is walked once and its node tree can be dropped right after.  Checks
+that need the whole project (unique ids, known sources) live in `project.py`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .errors import Problem
+from .loader import inside
+from .model import CLOZE_RE, NEUTRAL, TYPES, Fact, FactFile, Source, Text
+
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+COMMON_KEYS = ("id", "type", "explanation", "source", "quote", "tags", "image", "lint")
+TYPE_KEYS = {
+    "basic": ("question", "answer"),
+    "choice": ("question", "answer", "wrong"),
+    "cloze": ("text",),
+    "truefalse": ("statement", "answer"),
+}
+ALL_FACT_KEYS = sorted(set(COMMON_KEYS).union(*TYPE_KEYS.values()))
+FILE_KEYS = ("deck", "tags", "facts")
+SOURCE_KEYS = ("title", "url", "date", "publisher", "file")
+CONFIG_KEYS = ("languages", "title", "lint")
+LINT_KEYS = ("ignore",)
+
+
+def line_of(node: Node) -> int:
+    return node.start_mark.line + 1
+
+
+def kind(node: Node) -> str:
+    if isinstance(node, MappingNode):
+        return "a mapping"
+    if isinstance(node, SequenceNode):
+        return "a list"
+    return "text"
+
+
+def did_you_mean(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+class Checker:
+    """Collects problems for one file; small helpers keep each check to one line."""
+
+    def __init__(self, rel: str):
+        self.rel = rel
+        self.problems: list[Problem] = []
+
+    def error(self, node_or_line, message: str) -> None:
+        line = node_or_line if isinstance(node_or_line, int) else line_of(node_or_line)
+        self.problems.append(Problem(self.rel, line, message))
+
+    def mapping(self, node: Node, allowed, what: str, hint: dict | None = None) -> dict[str, tuple[Node, Node]]:
+        """Return key -> (key node, value node), reporting unknown keys with a suggestion."""
+        out: dict[str, tuple[Node, Node]] = {}
+        for key, value in node.value:
+            name = key.value
+            if name not in allowed:
+                extra = (hint or {}).get(name) or did_you_mean(name, allowed)
+                self.error(key, f"unknown key {name!r} in {what}{extra}")
+                continue
+            out[name] = (key, value)
+        return out
+
+    def scalar(self, node: Node, field: str, required_text: bool = True) -> str | None:
+        if not isinstance(node, ScalarNode):
+            self.error(node, f"{field}: expected text, found {kind(node)}")
+            return None
+        if required_text and not node.value.strip():
+            self.error(node, f"{field}: must not be empty")
+            return None
+        return node.value
+
+    def text(self, node: Node, field: str, languages: tuple[str, ...]) -> Text | None:
+        """A plain string, or a mapping from project language to string."""
+        if isinstance(node, ScalarNode):
+            value = self.scalar(node, field)
+            return None if value is None else Text(((NEUTRAL, value),))
+        if isinstance(node, SequenceNode):
+            self.error(node, f"{field}: expected text or a mapping of languages, found a list")
+            return None
+        items = []
+        ok = True
+        for key, value in node.value:
+            lang = key.value
+            if lang not in languages:
+                langs = ", ".join(languages)
+                self.error(key, f"{field}: unknown language {lang!r} (project languages: {langs})"
+                           + did_you_mean(lang, languages))
+                ok = False
+                continue
+            text = self.scalar(value, f"{field}.{lang}")
+            if text is None:
+                ok = False
+            else:
+                items.append((lang, text))
+        if ok and not items:
+            self.error(node, f"{field}: must not be empty")
+        return Text(tuple(items)) if ok and items else None
+
+    def string_list(self, node: Node, field: str) -> tuple[str, ...] | None:
+        if not isinstance(node, SequenceNode):
+            self.error(node, f"{field}: expected a list, found {kind(node)}")
+            return None
+        out = []
+        for i, item in enumerate(node.value):
+            value = self.scalar(item, f"{field}[{i}]")
+            if value is not None:
+                out.append(value.strip())
+        return tuple(out)
+
+
+def parse_config(node: Node | None, rel: str) -> tuple[dict, list[Problem]]:
+    """quizgen.yaml: languages (list of codes, first is primary), title, lint.ignore."""
+    c = Checker(rel)
+    config = {"languages": ("ko", "en"), "title": "", "lint_ignore": ()}
+    if node is None:
+        return config, []
+    if not isinstance(node, MappingNode):
+        c.error(node, f"quizgen.yaml must be a mapping, found {kind(node)}")
+        return config, c.problems
+    keys = c.mapping(node, CONFIG_KEYS, "quizgen.yaml")
+    if "languages" in keys:
+        langs = c.string_list(keys["languages"][1], "languages")
+        if langs is not None:
+            bad = [x for x in langs if not LANG_RE.match(x)]
+            if not langs:
+                c.error(keys["languages"][1], "languages: must list at least one language code")
+            elif bad:
+                c.error(keys["languages"][1], f"languages: {bad[0]!r} is not a language code like 'ko' or 'en'")
+            elif len(set(langs)) != len(langs):
+                c.error(keys["languages"][1], "languages: a language is listed twice")
+            else:
+                config["languages"] = langs
+    if "title" in keys:
+        config["title"] = c.scalar(keys["title"][1], "title") or ""
+    if "lint" in keys:
+        config["lint_ignore"] = parse_lint(c, keys["lint"][1]) or ()
+    return config, c.problems
+
+
+def parse_lint(c: Checker, node: Node) -> tuple[str, ...] | None:
+    if not isinstance(node, MappingNode):
+        c.error(node, f"lint: expected a mapping like {{ignore: [rule]}}, found {kind(node)}")
+        return None
+    keys = c.mapping(node, LINT_KEYS, "lint")
+    if "ignore" not in keys:
+        return ()
+    return c.string_list(keys["ignore"][1], "lint.ignore")
+
+
+def parse_sources(node: Node | None, rel: str) -> tuple[dict[str, Source], list[Problem]]:
+    c = Checker(rel)
+    sources: dict[str, Source] = {}
+    if node is None:
+        return sources, []
+    if not isinstance(node, MappingNode):
+        c.error(node, f"sources.yaml must map source ids to sources, found {kind(node)}")
+        return sources, c.problems
+    for key, value in node.value:
+        sid = key.value
+        if not ID_RE.match(sid):
+            c.error(key, f"source id {sid!r} must use lowercase letters, digits, '-' and '_'")
+            continue
+        if not isinstance(value, MappingNode):
+            c.error(value, f"source {sid!r}: expected a mapping with at least a title, found {kind(value)}")
+            continue
+        keys = c.mapping(value, SOURCE_KEYS, f"source {sid!r}")
+        if "title" not in keys:
+            c.error(value, f"source {sid!r}: missing required key 'title'")
+            continue
+        fields = {}
+        for name, (_, vnode) in keys.items():
+            text = c.scalar(vnode, f"{sid}.{name}")
+            if text is not None:
+                fields[name] = text.strip()
+        if "title" in fields:
+            sources[sid] = Source(id=sid, line=line_of(key), **fields)
+    return sources, c.problems
+
+
+def parse_fact_file(
+    node: Node, rel: str, root: str, languages: tuple[str, ...], source_ids
+) -> tuple[FactFile | None, list[Problem]]:
+    """Validate one fact file and build it; the caller checks unique ids across files."""
+    c = Checker(rel)
+    if not isinstance(node, MappingNode):
+        c.error(node, f"a fact file must be a mapping with 'deck' and 'facts', found {kind(node)}")
+        return None, c.problems
+    keys = c.mapping(node, FILE_KEYS, "the fact file")
+    deck = None
+    if "deck" not in keys:
+        c.error(1, "missing required key 'deck' (the Anki deck name, e.g. 'Biology::Cells')")
+    else:
+        deck = c.scalar(keys["deck"][1], "deck")
+        if deck is not None:
+            deck = deck.strip()
+            parts = deck.split("::")
+            if any(not p.strip() for p in parts):
+                c.error(keys["deck"][1], f"deck: {deck!r} has an empty part between '::'")
+                deck = None
+            else:
+                deck = "::".join(p.strip() for p in parts)
+    file_tags: tuple[str, ...] = ()
+    if "tags" in keys:
+        file_tags = c.string_list(keys["tags"][1], "tags") or ()
+    facts: list[Fact] = []
+    if "facts" not in keys:
+        c.error(1, "missing required key 'facts' (a list of facts)")
+    else:
+        fnode = keys["facts"][1]
+        if not isinstance(fnode, SequenceNode):
+            c.error(fnode, f"facts: expected a list of facts, found {kind(fnode)}")
+        else:
+            if not fnode.value:
+                c.error(fnode, "facts: the list is empty")
+            for item in fnode.value:
+                fact = parse_fact(c, item, deck or "", file_tags, root, languages, source_ids)
+                if fact is not None:
+                    facts.append(fact)
+    if c.problems or deck is None:
+        return None, c.problems
+    return FactFile(path=rel, deck=deck, tags=file_tags, facts=tuple(facts)), []
+
+
+TYPE_HINTS = {
+    "wrong": " ('wrong' belongs to choice facts; add 'type: choice')",
+    "text": " ('text' belongs to cloze facts; add 'type: cloze')",
+    "statement": " ('statement' belongs to truefalse facts; add 'type: truefalse')",
+}
+
+
+def parse_fact(c: Checker, node: Node, deck: str, file_tags, root: str, languages, source_ids) -> Fact | None:
+    if not isinstance(node, MappingNode):
+        c.error(node, f"a fact must be a mapping with at least 'id', found {kind(node)}")
+        return None
+    start = len(c.problems)
+    raw = {key.value: (key, value) for key, value in node.value}
+    ftype = "basic"
+    if "type" in raw:
+        t = c.scalar(raw["type"][1], "type")
+        if t is not None and t.strip() not in TYPES:
+            c.error(raw["type"][1], f"type: unknown fact type {t!r} (use one of: {', '.join(TYPES)})"
+                    + did_you_mean(t.strip(), TYPES))
+            return None
+        if t is None:
+            return None
+        ftype = t.strip()
+    allowed = COMMON_KEYS + TYPE_KEYS[ftype]
+    hints = {k: v for k, v in TYPE_HINTS.items() if k not in allowed}
+    if ftype != "basic" and "question" not in allowed:
+        hints["question"] = f" ({ftype} facts use {TYPE_KEYS[ftype][0]!r} instead of 'question')"
+    keys = c.mapping(node, allowed, "a fact", hints)
+    fields: dict = {"type": ftype, "deck": deck, "path": c.rel, "line": line_of(node)}
+    fields["lines"] = tuple((name, line_of(knode)) for name, (knode, _) in keys.items())
+
+    if "id" not in keys:
+        c.error(node, "missing required key 'id'")
+    else:
+        fid = c.scalar(keys["id"][1], "id")
+        if fid is not None and not ID_RE.match(fid):
+            c.error(keys["id"][1], f"id: {fid!r} must use lowercase letters, digits, '-' and '_' and start with a letter or digit")
+        elif fid is not None:
+            fields["id"] = fid
+    for name in TYPE_KEYS[ftype]:
+        if name not in keys:
+            c.error(node, f"missing required key {name!r} for a {ftype} fact")
+    # text fields
+    for name in ("question", "text", "statement", "explanation") + (("answer",) if ftype != "truefalse" else ()):
+        if name in keys:
+            fields[name] = c.text(keys[name][1], name, languages)
+    if ftype == "truefalse" and "answer" in keys:
+        vnode = keys["answer"][1]
+        value = vnode.value.strip().lower() if isinstance(vnode, ScalarNode) else None
+        if isinstance(vnode, ScalarNode) and vnode.style in (None, "") and value in ("true", "false"):
+            fields["truth"] = value == "true"
+        else:
+            shown = vnode.value if isinstance(vnode, ScalarNode) else kind(vnode)
+            c.error(vnode, f"answer: a truefalse answer must be true or false (found {shown!r})")
+    if ftype == "choice" and "wrong" in keys:
+        fields["wrong"] = parse_wrong(c, keys["wrong"][1], fields.get("answer"), languages)
+    if ftype == "cloze" and fields.get("text") is not None:
+        check_cloze(c, keys["text"][1], fields["text"])
+    for name in ("source", "quote"):
+        if name in keys:
+            value = c.scalar(keys[name][1], name)
+            if value is not None:
+                fields[name] = value.strip()
+    if "source" in fields and fields["source"] not in source_ids:
+        known = did_you_mean(fields["source"], source_ids)
+        c.error(keys["source"][1], f"source: unknown source id {fields['source']!r} (not in decks/sources.yaml){known}")
+    tags = list(file_tags)
+    if "tags" in keys:
+        tags += c.string_list(keys["tags"][1], "tags") or ()
+    fields["tags"] = tuple(dict.fromkeys(t for t in tags if t))
+    if "image" in keys:
+        fields["image"] = check_image(c, keys["image"][1], root)
+    if "lint" in keys:
+        fields["lint_ignore"] = parse_lint(c, keys["lint"][1]) or ()
+    if len(c.problems) > start or "id" not in fields:
+        return None
+    return Fact(**{k: v for k, v in fields.items() if v is not None})
+
+
+def parse_wrong(c: Checker, node: Node, answer: Text | None, languages) -> tuple[Text, ...] | None:
+    if not isinstance(node, SequenceNode):
+        c.error(node, f"wrong: expected a list of wrong options, found {kind(node)}")
+        return None
+    if len(node.value) < 2:
+        c.error(node, f"wrong: a choice fact needs at least 2 wrong options (found {len(node.value)})")
+    out = []
+    for i, item in enumerate(node.value):
+        text = c.text(item, f"wrong[{i}]", languages)
+        if text is None:
+            continue
+        if answer is not None and any(
+            (v.strip() == answer.get(lang).strip()) for lang, v in text.items if answer.get(lang) is not None
+        ):
+            c.error(item, f"wrong[{i}]: equals the answer; a wrong option must be wrong")
+        for j, prev in enumerate(out):
+            if prev == text:
+                c.error(item, f"wrong[{i}]: repeats wrong[{j}]")
+                break
+        out.append(text)
+    return tuple(out)
+
+
+def check_cloze(c: Checker, node: Node, text: Text) -> None:
+    numbers = {}
+    for lang, value in text.items:
+        found = {m.group(1) for m in CLOZE_RE.finditer(value)}
+        name = f"text.{lang}" if lang else "text"
+        if not found:
+            c.error(node, f"{name}: a cloze needs at least one deletion like {{{{c1::hidden text}}}}")
+        elif any(not m.group(2).strip() for m in CLOZE_RE.finditer(value)):
+            c.error(node, f"{name}: a cloze deletion is empty")
+        numbers[lang] = found
+    distinct = {frozenset(v) for v in numbers.values() if v}
+    if len(distinct) > 1:
+        c.error(node, "text: every language must use the same cloze numbers (c1, c2, ...)")
+
+
+def check_image(c: Checker, node: Node, root: str) -> str | None:
+    value = c.scalar(node, "image")
+    if value is None:
+        return None
+    rel = value.strip().replace("\\", "/")
+    if os.path.isabs(rel) or rel.startswith("/") or re.match(r"^[A-Za-z]:", rel):
+        c.error(node, f"image: {value!r} must be a path relative to the project")
+        return None
+    full = os.path.join(root, rel)
+    if not inside(root, full):
+        c.error(node, f"image: {value!r} is outside the project")
+        return None
+    if not os.path.isfile(full):
+        c.error(node, f"image: {value!r} does not exist")
+        return None
+    return os.path.relpath(os.path.realpath(full), os.path.realpath(root)).replace(os.sep, "/")

@@ -1,0 +1,45 @@
+"""Output formats.  Each module in this package that defines `FORMAT` is a writer.
+
+A writer module provides:
+
+    FORMAT = "apkg"                 # the name used with --format
+    DESCRIPTION = "Anki packages"   # one line for --help
+    def write(project, out_dir, options) -> list[str]   # files written, relative to out_dir
+
+`write` receives a validated `Project` and writes into `out_dir`, which is a
+private temporary folder: the build moves the files to `--out` only when every
+writer has succeeded.  Adding a format means adding one module here; the
+registry below finds it, and the CLI lists it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from types import ModuleType
+
+
+@dataclass
+class Options:
+    """Everything a writer may need beyond the project; writers ignore what they do not use."""
+
+    lang: str = "both"  # html: ko | en | both (any project language)
+    forms: int = 1  # html: number of shuffled forms
+    seed: str = "quizgen"  # html: shuffle seed
+    lock: object = None  # anki: the project's Lock (note modification times)
+    epoch: int | None = None  # SOURCE_DATE_EPOCH, for timestamps inside packages
+    progress: object = None  # callable(str) for progress lines, or None
+    extra: dict = field(default_factory=dict)
+
+
+def registry() -> dict[str, ModuleType]:
+    """format name -> writer module, discovered from this package."""
+    found = {}
+    for info in pkgutil.iter_modules(__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        if hasattr(module, "FORMAT") and hasattr(module, "write"):
+            found[module.FORMAT] = module
+    return dict(sorted(found.items()))
