@@ -1,0 +1,322 @@
+"""Anki packages (.apkg): one per top-level deck, safe to re-import for years.
+
+What makes a re-import safe (see ids.py and lock.py for the why):
+- note GUIDs come from fact ids, deck ids from deck names, notetype ids are constants;
+- each note's modification time comes from quizgen.lock, so a note is newer
+  exactly when its content changed (Anki only updates notes that are newer);
+- the four notetypes below never change their fields; only NOTETYPE_MOD moves
+  forward when the templates or CSS improve, which lets Anki update them too.
+
+genanki supplies the schema, the collection row and the notetype/deck JSON.
+The notes and cards themselves are inserted here in batches (`executemany`):
+genanki's per-note path stamps every note with one wall-clock time, numbers
+ids from the clock, and is about three times slower at scale.  The zip is
+written with fixed entry times so that the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import os
+import random
+import re
+import sqlite3
+import zipfile
+
+import genanki
+from genanki.apkg_col import APKG_COL
+from genanki.apkg_schema import APKG_SCHEMA
+
+from .. import ids
+from ..resources import read_shipped
+from ..model import CLOZE_RE, Fact, FactFile, Project, Text
+from . import Options
+
+FORMAT = "apkg"
+DESCRIPTION = "Anki packages, one per top-level deck"
+
+# Bump (to a later time) whenever templates or CSS change, never the fields.
+NOTETYPE_MOD = 1_764_000_000
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+FIELDS = (
+    "Prompt1", "Prompt2", "Answer1", "Answer2", "Options1", "Options2",
+    "Explanation1", "Explanation2", "Lang1", "Lang2",
+    "Source", "SourceUrl", "SourceDate", "SourcePublisher", "Quote", "Image", "FactId",
+)  # fmt: skip
+NOTETYPE_NAMES = {
+    "basic": "quizgen Basic",
+    "choice": "quizgen Multiple choice",
+    "cloze": "quizgen Cloze",
+    "truefalse": "quizgen True/False",
+}
+TRUTH_LABELS = {
+    "ko": ("참", "거짓"),
+    "en": ("True", "False"),
+    "ja": ("正しい", "誤り"),
+    "zh": ("对", "错"),
+    "fr": ("Vrai", "Faux"),
+    "de": ("Wahr", "Falsch"),
+    "es": ("Verdadero", "Falso"),
+}
+
+def two(name: str) -> str:
+    """Both language slots of a field, the second only when present."""
+    return (
+        f'<div class="qg-l1" lang="{{{{Lang1}}}}">{{{{{name}1}}}}</div>'
+        f'{{{{#{name}2}}}}<div class="qg-l2" lang="{{{{Lang2}}}}">{{{{{name}2}}}}</div>{{{{/{name}2}}}}'
+    )
+
+
+def two_cloze() -> str:
+    return (
+        '<div class="qg-l1" lang="{{Lang1}}">{{cloze:Prompt1}}</div>'
+        '{{#Prompt2}}<div class="qg-l2" lang="{{Lang2}}">{{cloze:Prompt2}}</div>{{/Prompt2}}'
+    )
+
+
+IMAGE = '{{#Image}}<div class="qg-image">{{Image}}</div>{{/Image}}'
+TAIL = (
+    '{{#Explanation1}}<div class="qg-expl">' + two("Explanation") + "</div>{{/Explanation1}}"
+    '<div class="qg-source"><span class="qg-label">출처 · Source</span> '
+    '{{#SourceUrl}}<a href="{{SourceUrl}}">{{Source}}</a>{{/SourceUrl}}{{^SourceUrl}}{{Source}}{{/SourceUrl}}'
+    '{{#SourcePublisher}} · {{SourcePublisher}}{{/SourcePublisher}}{{#SourceDate}} · {{SourceDate}}{{/SourceDate}}'
+    '{{#Quote}}<blockquote class="qg-quote">{{Quote}}</blockquote>{{/Quote}}</div>'
+    '<div class="qg-id">{{FactId}}</div>'
+)
+
+
+def _templates(kind: str) -> tuple[str, str]:
+    if kind == "cloze":
+        front = f'<div class="qg qg-cloze">{two_cloze()}{IMAGE}</div>'
+        back = f'<div class="qg qg-cloze qg-back">{two_cloze()}{IMAGE}<hr id="answer">{TAIL}</div>'
+        return front, back
+    front = f'<div class="qg qg-{kind}"><div class="qg-prompt">{two("Prompt")}</div>{IMAGE}'
+    if kind in ("choice", "truefalse"):
+        front += f'<div class="qg-options">{two("Options")}</div>'
+    front += "</div>"
+    back = (
+        f'<div class="qg-back">{{{{FrontSide}}}}</div><hr id="answer">'
+        f'<div class="qg qg-{kind}"><div class="qg-answer">{two("Answer")}</div>{TAIL}</div>'
+    )
+    return front, back
+
+
+def notetypes() -> dict[str, genanki.Model]:
+    # Always the shipped CSS, never a project override: the notetype must be the same for every deck.
+    css = read_shipped("anki-card.css")
+    models = {}
+    for kind, name in NOTETYPE_NAMES.items():
+        front, back = _templates(kind)
+        models[kind] = genanki.Model(
+            ids.NOTETYPE_IDS[kind],
+            name,
+            fields=[{"name": f} for f in FIELDS],
+            templates=[{"name": "Cloze" if kind == "cloze" else "Card 1", "qfmt": front, "afmt": back}],
+            css=css,
+            model_type=genanki.Model.CLOZE if kind == "cloze" else genanki.Model.FRONT_BACK,
+        )
+    return models
+
+
+# ---------------------------------------------------------------------------
+# fields
+
+def esc(text: str) -> str:
+    """Fact text is data: escape it, keep line breaks visible."""
+    return html.escape(text.strip(), quote=False).replace("\r\n", "\n").replace("\n", "<br>")
+
+
+def slots(text: Text | None, l1: str, l2: str) -> tuple[str, str]:
+    """(first, second) language slot; a neutral text fills the first slot only."""
+    if text is None:
+        return "", ""
+    a, b = text.get(l1), text.get(l2) if l2 else None
+    if b is not None and (a is None or a == b):
+        a, b = (b, None) if a is None else (a, None)
+    return esc(a or ""), esc(b or "")
+
+
+def option_order(fact: Fact) -> list[tuple[Text, bool]]:
+    """Choice options in a stable, shuffled order per fact (seeded by the fact id)."""
+    options = [(fact.answer, True)] + [(w, False) for w in fact.wrong]
+    random.Random(f"quizgen-options:{fact.id}").shuffle(options)
+    return options  # type: ignore[return-value]
+
+
+def options_html(options: list[tuple[Text, bool]], lang: str) -> str:
+    items = []
+    for text, correct in options:
+        value = text.get(lang)
+        cls = ' class="qg-correct"' if correct else ""
+        items.append(f"<li{cls}>{esc(value or '')}</li>")
+    return '<ol class="qg-choices" type="A">' + "".join(items) + "</ol>"
+
+
+def note_fields(fact: Fact, project: Project, media_name: str) -> list[str]:
+    langs = project.languages
+    l1, l2 = langs[0], (langs[1] if len(langs) > 1 else "")
+    f = dict.fromkeys(FIELDS, "")
+    f["Lang1"], f["Lang2"] = l1, l2
+    f["Prompt1"], f["Prompt2"] = slots(fact.prompt, l1, l2)
+    if fact.type in ("basic", "choice"):
+        f["Answer1"], f["Answer2"] = slots(fact.answer, l1, l2)
+    if fact.type == "choice":
+        options = option_order(fact)
+        f["Options1"] = options_html(options, l1)
+        if l2 and any(t.get(l2) != t.get(l1) for t, _ in options):
+            f["Options2"] = options_html(options, l2)
+        letter = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[[c for _, c in options].index(True)]
+        f["Answer1"] = f"{letter}. {f['Answer1']}"
+        if f["Answer2"]:
+            f["Answer2"] = f"{letter}. {f['Answer2']}"
+    if fact.type == "truefalse":
+        t1, t2 = TRUTH_LABELS.get(l1, TRUTH_LABELS["en"]), TRUTH_LABELS.get(l2, TRUTH_LABELS["en"])
+        mark = "○ " if fact.truth else "× "
+        f["Options1"] = f"○ {t1[0]} / × {t1[1]}"
+        f["Answer1"] = mark + (t1[0] if fact.truth else t1[1])
+        if l2 and t2 != t1:
+            f["Options2"] = f"○ {t2[0]} / × {t2[1]}"
+            f["Answer2"] = mark + (t2[0] if fact.truth else t2[1])
+    f["Explanation1"], f["Explanation2"] = slots(fact.explanation, l1, l2)
+    source = project.sources.get(fact.source)
+    if source is not None:
+        f["Source"] = esc(source.title)
+        f["SourceUrl"] = html.escape(source.url, quote=True)
+        f["SourceDate"] = esc(source.date)
+        f["SourcePublisher"] = esc(source.publisher)
+    f["Quote"] = esc(fact.quote)
+    if media_name:
+        f["Image"] = f'<img src="{html.escape(media_name, quote=True)}">'
+    f["FactId"] = fact.id
+    return [f[name] for name in FIELDS]
+
+
+def note_tags(fact: Fact) -> list[str]:
+    tags = [ids.anki_tag(t) for t in fact.tags] + [f"quizgen::{fact.type}"]
+    if fact.source:
+        tags.append(f"source::{ids.anki_tag(fact.source)}")
+    return sorted(dict.fromkeys(t for t in tags if t))
+
+
+_TAG_RE = re.compile(r"<[^>]+>")
+
+
+def sort_field(value: str) -> str:
+    return html.unescape(_TAG_RE.sub("", value.replace("<br>", " ")))
+
+
+def checksum(value: str) -> int:
+    return int(hashlib.sha1(sort_field(value).encode("utf-8")).hexdigest()[:8], 16)
+
+
+def card_ordinals(fact: Fact) -> list[int]:
+    if fact.type != "cloze":
+        return [0]
+    numbers = {int(m.group(1)) for _, v in fact.text.items for m in CLOZE_RE.finditer(v)}  # type: ignore[union-attr]
+    return sorted(n - 1 for n in numbers)
+
+
+# ---------------------------------------------------------------------------
+# package
+
+def media_for(project: Project, fact: Fact, media: dict[str, str]) -> str:
+    """Content-addressed media names: stable across builds, no two files collide."""
+    if not fact.image:
+        return ""
+    path = os.path.join(project.root, fact.image)
+    with open(path, "rb") as fh:
+        digest = hashlib.sha256(fh.read()).hexdigest()[:20]
+    name = f"qg-{digest}{os.path.splitext(fact.image)[1].lower()}"
+    media[name] = path
+    return name
+
+
+def write_package(path: str, files: list[FactFile], project: Project, options: Options, models) -> None:
+    lock = options.lock
+    media: dict[str, str] = {}
+    notes, cards = [], []
+    used_note_ids: set[int] = set()
+    used_card_ids: set[int] = set()
+    decks = {}
+    position = 0
+    for fact_file in files:
+        did = ids.deck_id(fact_file.deck)
+        decks[did] = genanki.Deck(did, fact_file.deck).to_json()
+        for fact in fact_file.facts:
+            fields = note_fields(fact, project, media_for(project, fact, media))
+            tags = note_tags(fact)
+            model_id = ids.NOTETYPE_IDS[fact.type]
+            digest = hashlib.sha256(
+                json.dumps([model_id, fact_file.deck, fields, tags], ensure_ascii=False).encode()
+            ).hexdigest()[:16]
+            mod = lock.stamp(fact.id, digest) if lock is not None else (options.epoch or 0)
+            nid = _unique(ids.note_id(fact.id), used_note_ids)
+            flds = "\x1f".join(fields)
+            notes.append((nid, ids.note_guid(fact.id), model_id, mod, -1, " " + " ".join(tags) + " ", flds,
+                          sort_field(fields[0]), checksum(fields[0]), 0, ""))
+            for ordinal in card_ordinals(fact):
+                position += 1
+                cid = _unique(ids.card_id(fact.id, ordinal), used_card_ids)
+                cards.append((cid, nid, did, ordinal, mod, -1, 0, 0, position, 0, 0, 0, 0, 0, 0, 0, 0, ""))
+
+    db_path = path + ".db"
+    conn = sqlite3.connect(db_path)
+    try:
+        conn.execute("PRAGMA journal_mode=OFF")
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.executescript(APKG_SCHEMA)
+        conn.executescript(APKG_COL)
+        first_deck = min(decks) if decks else 1
+        conn.execute("UPDATE col SET decks = ?, models = ?", (
+            json.dumps({"1": json.loads(conn.execute("SELECT decks FROM col").fetchone()[0])["1"],
+                        **{str(k): v for k, v in sorted(decks.items())}}, sort_keys=True),
+            json.dumps({str(m.model_id): m.to_json(NOTETYPE_MOD, first_deck) for m in models.values()},
+                       sort_keys=True),
+        ))
+        conn.executemany("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)", notes)
+        conn.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", cards)
+        conn.commit()
+    finally:
+        conn.close()
+    try:
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            with open(db_path, "rb") as fh:
+                _add(zf, "collection.anki2", fh.read())
+            names = sorted(media)
+            _add(zf, "media", json.dumps({str(i): n for i, n in enumerate(names)}).encode())
+            for i, name in enumerate(names):
+                with open(media[name], "rb") as fh:
+                    _add(zf, str(i), fh.read())
+    finally:
+        os.remove(db_path)
+
+
+def _add(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
+    info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.create_system = 3
+    info.external_attr = 0o644 << 16
+    zf.writestr(info, data)
+
+
+def _unique(candidate: int, used: set[int]) -> int:
+    """Derived ids collide with negligible probability; when they do, step deterministically."""
+    while candidate in used:
+        candidate += 1
+    used.add(candidate)
+    return candidate
+
+
+def write(project: Project, out: str, options: Options) -> list[str]:
+    models = notetypes()
+    written = []
+    for top, files in project.top_decks().items():
+        name = ids.slug(top) + ".apkg"
+        if options.progress:
+            options.progress(f"apkg: {name}")
+        write_package(os.path.join(out, name), files, project, options, models)
+        written.append(name)
+    return written
