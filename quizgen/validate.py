@@ -185,8 +185,12 @@ def parse_sources(node: Node | None, rel: str) -> tuple[dict[str, Source], list[
         fields = {}
         for name, (_, vnode) in keys.items():
             text = c.scalar(vnode, f"{sid}.{name}")
-            if text is not None:
-                fields[name] = text.strip()
+            if text is None:
+                continue
+            if name == "url" and not re.match(r"^https?://\S+$", text.strip()):
+                c.error(vnode, f"{sid}.url: must start with http:// or https:// (found {text.strip()!r})")
+                continue
+            fields[name] = text.strip()
         if "title" in fields:
             sources[sid] = Source(id=sid, line=line_of(key), **fields)
     return sources, c.problems
