@@ -1,22 +1,45 @@
-"""Run the writers and publish their output atomically.
+"""Run the writers and publish their output atomically; skip work the cache proves unneeded.
 
 Writers write into a private temporary folder beside `--out`.  Only when every
 writer has finished are the files moved into `--out` (each with an atomic
 rename), so a failed build, whatever the reason, leaves every file already in
 `--out` byte-for-byte as it was.
+
+Speed at scale (see benchmarks/scale.py): fact files are parsed by worker
+processes when there is enough work for both cores, parsed files are reused
+from the cache when their bytes are unchanged, and a build whose inputs and
+outputs are all unchanged does nothing.  The cyclic GC is paused while the
+project loads (it would rescan the growing model over and over for no gain)
+and the loaded model is then frozen out of later collections.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
 
+from .cache import Cache, code_fingerprint, digest, file_digest
 from .errors import QuizgenError
-from .lock import Lock
+from .lock import LOCK_FILE, Lock
 from .model import Project
+from .project import CONFIG_FILE, find_root, load_fact_file, load_project
 from .writers import Options, registry
+
+PARALLEL_MIN_BYTES = 2_000_000  # below this, starting workers costs more than it saves
+
+
+@dataclass
+class Result:
+    files: list[str]
+    facts: int
+    up_to_date: bool = False
+    stats: dict = field(default_factory=dict)
 
 
 def source_date_epoch() -> int | None:
@@ -42,6 +65,127 @@ def resolve_formats(formats) -> list[str]:
     return chosen
 
 
+# ---------------------------------------------------------------------------------------
+# loading with cache and workers
+
+
+def _parse(args):
+    return load_fact_file(*args)
+
+
+def cached_loader(cache: Cache | None, keys: dict[str, str], workers: int | None = None):
+    """A `load_project` loader that reuses cached parses and spreads the rest over the cores."""
+
+    def load(root, rels, languages, source_ids):
+        results: dict[str, tuple] = {}
+        todo = []
+        for rel in rels:
+            path = os.path.join(root, rel)
+            try:
+                key = digest(code_fingerprint(), "facts", rel, file_digest(path), languages, sorted(source_ids))
+            except OSError:
+                key = ""
+            keys[rel] = key
+            hit = cache.get(key) if cache is not None and key else None
+            if hit is not None and all(os.path.isfile(os.path.join(root, f.image)) for f in hit.facts if f.image):
+                results[rel] = (hit, [])
+            else:
+                todo.append(rel)
+        size = sum(os.path.getsize(os.path.join(root, r)) for r in todo if os.path.exists(os.path.join(root, r)))
+        n = workers if workers is not None else min(os.cpu_count() or 1, len(todo))
+        args = [(root, rel, languages, source_ids) for rel in todo]
+        if n > 1 and size >= PARALLEL_MIN_BYTES:
+            with ProcessPoolExecutor(max_workers=n, mp_context=get_context("fork")) as pool:
+                parsed = list(pool.map(_parse, args, chunksize=max(1, len(args) // (n * 4))))
+        else:
+            parsed = [_parse(a) for a in args]
+        for rel, (fact_file, problems) in zip(todo, parsed):
+            results[rel] = (fact_file, problems)
+            if cache is not None and fact_file is not None and keys.get(rel):
+                cache.put(keys[rel], fact_file)
+        return [results[rel] for rel in rels]
+
+    return load
+
+
+def load_fast(project_dir: str, cache: Cache | None = None, keys: dict | None = None) -> Project:
+    """load_project with the GC paused during loading and the result frozen afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        project = load_project(project_dir, loader=cached_loader(cache, keys if keys is not None else {}))
+    finally:
+        if enabled:
+            gc.enable()
+    gc.freeze()
+    return project
+
+
+# ---------------------------------------------------------------------------------------
+# the no-op check
+
+
+def input_fingerprint(root: str, formats: list[str], options: Options, images) -> str:
+    """Everything a build's output depends on, hashed; None-safe for missing files."""
+    parts = [code_fingerprint(), ",".join(formats), options.lang, options.forms, options.seed, options.epoch]
+    for rel in (CONFIG_FILE, LOCK_FILE):
+        path = os.path.join(root, rel)
+        parts += [rel, file_digest(path) if os.path.isfile(path) else "-"]
+    for top in ("decks", "templates"):
+        for dirpath, dirnames, names in os.walk(os.path.join(root, top)):
+            dirnames.sort()
+            for name in sorted(names):
+                path = os.path.join(dirpath, name)
+                parts += [os.path.relpath(path, root), file_digest(path)]
+    for rel in sorted(images or ()):
+        path = os.path.join(root, rel)
+        parts += [rel, file_digest(path) if os.path.isfile(path) else "-"]
+    return digest(*parts)
+
+
+def outputs_intact(out: str, recorded: dict) -> bool:
+    try:
+        return bool(recorded) and all(file_digest(os.path.join(out, rel)) == h for rel, h in recorded.items())
+    except OSError:
+        return False
+
+
+# ---------------------------------------------------------------------------------------
+
+
+def build_project(project_dir: str, out: str, formats, options: Options | None = None,
+                  use_cache: bool = True) -> Result:
+    """Load, validate and build PROJECT into OUT; the CLI's `build`."""
+    options = options or Options()
+    chosen = resolve_formats(formats)
+    if options.epoch is None:
+        options.epoch = source_date_epoch()
+    root = find_root(project_dir)
+    out = os.path.abspath(out)
+    cache = Cache(out) if use_cache else None
+    if cache is not None:
+        manifest = cache.read_manifest()
+        before = input_fingerprint(root, chosen, options, manifest.get("images"))
+        if manifest.get("inputs") == before and outputs_intact(out, manifest.get("outputs", {})):
+            return Result(sorted(manifest["outputs"]), int(manifest.get("facts", 0)), up_to_date=True)
+    keys: dict[str, str] = {}
+    project = load_fast(root, cache, keys)
+    options.cache = cache
+    options.file_keys = keys
+    written = build(project, out, chosen, options)
+    stats = {}
+    if cache is not None:
+        images = sorted({f.image for f in project.facts if f.image})
+        cache.commit({
+            "inputs": input_fingerprint(root, chosen, options, images),
+            "outputs": {rel: file_digest(os.path.join(out, rel)) for rel in written},
+            "images": images,
+            "facts": len(project.facts),
+        })
+        stats = {"cache hits": cache.hits, "cache misses": cache.misses}
+    return Result(written, len(project.facts), stats=stats)
+
+
 def build(project: Project, out: str, formats, options: Options | None = None) -> list[str]:
     """Write every chosen format for `project` into `out`; return the files written (relative)."""
     options = options or Options()
@@ -49,6 +193,8 @@ def build(project: Project, out: str, formats, options: Options | None = None) -
     chosen = resolve_formats(formats)
     if options.epoch is None:
         options.epoch = source_date_epoch()
+    if options.lang != "both" and options.lang not in project.languages:
+        raise QuizgenError(f"--lang {options.lang}: not a project language ({', '.join(project.languages)})")
     if "apkg" in chosen and options.lock is None:
         now = options.epoch if options.epoch is not None else int(time.time())
         options.lock = Lock.load(project.root, now)

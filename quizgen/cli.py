@@ -16,11 +16,12 @@ import sys
 import click
 
 from . import __version__
-from .build import build as run_build
+from .build import build_project
 from .errors import QuizgenError
 from .project import load_project
 from .quotes import check_quotes
-from .writers import Options, registry
+from .validate import LANG_RE
+from .writers import Options
 
 EPILOG_BUILD = """\b
 Examples:
@@ -56,18 +57,22 @@ def cli():
 @click.option("--lang", default="both", show_default=True, help="HTML quiz language: a project language or 'both'.")
 @click.option("--forms", default=1, show_default=True, type=click.IntRange(1, 26), help="HTML: shuffled forms A, B, ...")
 @click.option("--seed", default="quizgen", show_default=True, help="HTML: seed for shuffled forms.")
-def build(project, out, formats, lang, forms, seed):
+@click.option("--no-cache", is_flag=True, help="Ignore and rebuild the cache in OUT/.quizgen-cache.")
+def build(project, out, formats, lang, forms, seed, no_cache):
     """Validate PROJECT and write its decks and quizzes into --out.
 
-    Nothing in --out changes unless the whole build succeeds.
+    Nothing in --out changes unless the whole build succeeds.  Unchanged
+    inputs are not rebuilt (the cache lives in OUT/.quizgen-cache).
     """
-    proj = load_project(project)
-    if lang != "both" and lang not in proj.languages:
-        raise click.BadParameter(f"{lang!r} is not a project language ({', '.join(proj.languages)})", param_hint="--lang")
+    if lang != "both" and not LANG_RE.match(lang):
+        raise click.BadParameter(f"{lang!r} is not a language code", param_hint="--lang")
     out = out or os.path.join(project, "dist")
     options = Options(lang=lang, forms=forms, seed=seed, progress=progress_printer())
-    written = run_build(proj, out, formats, options)
-    click.echo(f"built {len(proj.facts)} facts into {len(written)} files in {out}")
+    result = build_project(project, out, formats, options, use_cache=not no_cache)
+    if result.up_to_date:
+        click.echo(f"up to date: {len(result.files)} files in {out}")
+    else:
+        click.echo(f"built {result.facts} facts into {len(result.files)} files in {out}")
 
 
 @cli.command()

@@ -42,6 +42,10 @@ class _PlainLoader(_BaseLoader):  # type: ignore[misc,valid-type]
     """
 
     yaml_implicit_resolvers: dict = {}
+    _DEFAULT_TAGS = {ScalarNode: STR, SequenceNode: SEQ, MappingNode: MAP}
+
+    def resolve(self, kind, value, implicit):  # called by the C composer for every untagged node
+        return self._DEFAULT_TAGS[kind]
 
 
 def read_text(path: str, rel: str) -> tuple[str | None, list[Problem]]:
@@ -98,7 +102,10 @@ def _alias_line(text: str) -> int:
 
 
 def _check_tree(root: Node, text: str, rel: str) -> list[Problem]:
-    """Iteratively check the whole tree; see the module docstring for why."""
+    """Iteratively check the whole tree for aliases and tags; see the module docstring for why.
+
+    Duplicate and non-text keys are reported by the validator, which visits every mapping anyway.
+    """
     problems: list[Problem] = []
     seen: set[int] = set()
     stack: list[Node] = [root]
@@ -117,17 +124,8 @@ def _check_tree(root: Node, text: str, rel: str) -> list[Problem]:
         if isinstance(node, SequenceNode):
             stack.extend(reversed(node.value))
         elif isinstance(node, MappingNode):
-            keys: dict[str, int] = {}
             for key, value in node.value:
-                key_line = key.start_mark.line + 1
-                if not isinstance(key, ScalarNode) or key.tag != STR:
-                    problems.append(Problem(rel, key_line, "mapping keys must be plain text"))
-                    continue
-                if key.value in keys:
-                    problems.append(
-                        Problem(rel, key_line, f"duplicate key {key.value!r} (first at line {keys[key.value]})")
-                    )
-                keys.setdefault(key.value, key_line)
+                stack.append(key)
                 stack.append(value)
     return problems
 
@@ -140,7 +138,7 @@ def load_yaml(path: str, rel: str) -> tuple[Node | None, list[Problem]]:
     text, problems = read_text(path, rel)
     if text is None:
         return None, problems
-    problems = _tab_problems(text, rel)
+    problems = _tab_problems(text, rel) if "\t" in text else []
     if problems:
         return None, problems
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
@@ -156,9 +154,11 @@ def load_yaml(path: str, rel: str) -> tuple[Node | None, list[Problem]]:
         loader.dispose()
     if root is None:
         return None, [Problem(rel, 1, "file is empty")]
-    problems = _check_tree(root, text, rel)
-    if problems:
-        return None, problems
+    # Aliases need '*', anchors '&' and tags '!': a document without them needs no walk.
+    if "*" in text or "&" in text or "!" in text:
+        problems = _check_tree(root, text, rel)
+        if problems:
+            return None, problems
     return root, []
 
 

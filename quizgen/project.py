@@ -92,11 +92,16 @@ def check_unique_ids(files: list[FactFile]) -> list[Problem]:
     return problems
 
 
+def load_sequential(root: str, rels: list[str], languages, source_ids):
+    return [load_fact_file(root, rel, languages, source_ids) for rel in rels]
+
+
 def load_project(project: str, loader=None) -> Project:
     """Load and validate everything; raise QuizgenError listing every problem found.
 
-    `loader` replaces `load_fact_file` (same signature) so that the build can
-    put its cache and worker processes in front of it without this module knowing.
+    `loader(root, rels, languages, source_ids)` returns one (FactFile | None, problems)
+    per path; the build passes one with a cache and worker processes in front of
+    `load_fact_file`, without this module knowing about either.
     """
     root = find_root(project)
     config, problems = load_config(root)
@@ -104,9 +109,9 @@ def load_project(project: str, loader=None) -> Project:
     problems += source_problems
     paths, path_problems = fact_file_paths(root)
     problems += path_problems
-    load = loader or (lambda rels: [load_fact_file(root, rel, config["languages"], set(sources)) for rel in rels])
+    load = loader or load_sequential
     files = []
-    for fact_file, file_problems in load(paths):
+    for fact_file, file_problems in load(root, paths, tuple(config["languages"]), frozenset(sources)):
         problems += file_problems
         if fact_file is not None:
             files.append(fact_file)

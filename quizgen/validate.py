@@ -11,12 +11,13 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import sys
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import Problem
 from .loader import inside
-from .model import CLOZE_RE, NEUTRAL, TYPES, Fact, FactFile, Source, Text
+from .model import CLOZE_RE, NEUTRAL, TYPES, Fact, FactFile, Source, Text, pack_lines
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -63,11 +64,24 @@ class Checker:
         line = node_or_line if isinstance(node_or_line, int) else line_of(node_or_line)
         self.problems.append(Problem(self.rel, line, message))
 
+    def keys_of(self, node: MappingNode):
+        """(name, key node, value node) for each entry; reports duplicate and non-text keys."""
+        seen: dict[str, int] = {}
+        for key, value in node.value:
+            if not isinstance(key, ScalarNode):
+                self.error(key, "mapping keys must be plain text")
+                continue
+            name = key.value
+            if name in seen:
+                self.error(key, f"duplicate key {name!r} (first at line {seen[name]})")
+                continue
+            seen[name] = key.start_mark.line + 1
+            yield name, key, value
+
     def mapping(self, node: Node, allowed, what: str, hint: dict | None = None) -> dict[str, tuple[Node, Node]]:
         """Return key -> (key node, value node), reporting unknown keys with a suggestion."""
         out: dict[str, tuple[Node, Node]] = {}
-        for key, value in node.value:
-            name = key.value
+        for name, key, value in self.keys_of(node):
             if name not in allowed:
                 extra = (hint or {}).get(name) or did_you_mean(name, allowed)
                 self.error(key, f"unknown key {name!r} in {what}{extra}")
@@ -94,8 +108,8 @@ class Checker:
             return None
         items = []
         ok = True
-        for key, value in node.value:
-            lang = key.value
+        before = len(self.problems)
+        for lang, key, value in self.keys_of(node):
             if lang not in languages:
                 langs = ", ".join(languages)
                 self.error(key, f"{field}: unknown language {lang!r} (project languages: {langs})"
@@ -107,6 +121,7 @@ class Checker:
                 ok = False
             else:
                 items.append((lang, text))
+        ok = ok and len(self.problems) == before
         if ok and not items:
             self.error(node, f"{field}: must not be empty")
         return Text(tuple(items)) if ok and items else None
@@ -170,8 +185,7 @@ def parse_sources(node: Node | None, rel: str) -> tuple[dict[str, Source], list[
     if not isinstance(node, MappingNode):
         c.error(node, f"sources.yaml must map source ids to sources, found {kind(node)}")
         return sources, c.problems
-    for key, value in node.value:
-        sid = key.value
+    for sid, key, value in c.keys_of(node):
         if not ID_RE.match(sid):
             c.error(key, f"source id {sid!r} must use lowercase letters, digits, '-' and '_'")
             continue
@@ -252,7 +266,7 @@ def parse_fact(c: Checker, node: Node, deck: str, file_tags, root: str, language
         c.error(node, f"a fact must be a mapping with at least 'id', found {kind(node)}")
         return None
     start = len(c.problems)
-    raw = {key.value: (key, value) for key, value in node.value}
+    raw = {key.value: (key, value) for key, value in node.value if isinstance(key, ScalarNode)}
     ftype = "basic"
     if "type" in raw:
         t = c.scalar(raw["type"][1], "type")
@@ -269,7 +283,7 @@ def parse_fact(c: Checker, node: Node, deck: str, file_tags, root: str, language
         hints["question"] = f" ({ftype} facts use {TYPE_KEYS[ftype][0]!r} instead of 'question')"
     keys = c.mapping(node, allowed, "a fact", hints)
     fields: dict = {"type": ftype, "deck": deck, "path": c.rel, "line": line_of(node)}
-    fields["lines"] = tuple((name, line_of(knode)) for name, (knode, _) in keys.items())
+    fields["lines"] = pack_lines({name: line_of(knode) for name, (knode, _) in keys.items()})
 
     if "id" not in keys:
         c.error(node, "missing required key 'id'")
@@ -303,13 +317,15 @@ def parse_fact(c: Checker, node: Node, deck: str, file_tags, root: str, language
             value = c.scalar(keys[name][1], name)
             if value is not None:
                 fields[name] = value.strip()
+    if "source" in fields:
+        fields["source"] = sys.intern(fields["source"])
     if "source" in fields and fields["source"] not in source_ids:
         known = did_you_mean(fields["source"], source_ids)
         c.error(keys["source"][1], f"source: unknown source id {fields['source']!r} (not in decks/sources.yaml){known}")
     tags = list(file_tags)
     if "tags" in keys:
         tags += c.string_list(keys["tags"][1], "tags") or ()
-    fields["tags"] = tuple(dict.fromkeys(t for t in tags if t))
+    fields["tags"] = tuple(dict.fromkeys(sys.intern(t) for t in tags if t))
     if "image" in keys:
         fields["image"] = check_image(c, keys["image"][1], root)
     if "lint" in keys:

@@ -95,7 +95,7 @@ def answer_all(col: Collection) -> int:
 
 def test_import_counts_and_integrity(course, tmp_path):
     out = build(course, tmp_path / "out")
-    assert sorted(os.listdir(out)) == ["course.apkg"]
+    assert sorted(n for n in os.listdir(out) if not n.startswith(".")) == ["course.apkg"]
     col = open_collection(tmp_path)
     log = import_package(col, out / "course.apkg")
     assert len(log.new) == 4
@@ -245,8 +245,10 @@ def test_shipped_decks_import(tmp_path):
 
     project = load_project(str(root))
     col = open_collection(tmp_path)
-    for name in sorted(os.listdir(out)):
-        import_package(col, out / name)
+    packages = sorted(out.glob("*.apkg"))
+    assert [p.name for p in packages] == ["deepseek.apkg"]
+    for package in packages:
+        import_package(col, package)
     assert col.note_count() == len(project.facts)
     expected_cards = sum(
         len({m for _, v in f.text.items for m in re.findall(r"\{\{c(\d+)::", v)}) if f.type == "cloze"

@@ -30,6 +30,8 @@ class Options:
     lock: object = None  # anki: the project's Lock (note modification times)
     epoch: int | None = None  # SOURCE_DATE_EPOCH, for timestamps inside packages
     progress: object = None  # callable(str) for progress lines, or None
+    cache: object = None  # the build's Cache, for writers that reuse per-file work
+    file_keys: dict = field(default_factory=dict)  # fact file path -> cache key of its parsed content
     extra: dict = field(default_factory=dict)
 
 

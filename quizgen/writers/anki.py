@@ -22,6 +22,7 @@ import json
 import os
 import random
 import re
+import shutil
 import sqlite3
 import zipfile
 
@@ -40,6 +41,7 @@ DESCRIPTION = "Anki packages, one per top-level deck"
 # Bump (to a later time) whenever templates or CSS change, never the fields.
 NOTETYPE_MOD = 1_764_000_000
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+ZIP_LEVEL = 6
 
 FIELDS = (
     "Prompt1", "Prompt2", "Answer1", "Answer2", "Options1", "Options2",
@@ -234,72 +236,115 @@ def media_for(project: Project, fact: Fact, media: dict[str, str]) -> str:
     return name
 
 
+def file_rows(fact_file: FactFile, project: Project) -> dict:
+    """Everything one fact file contributes to a package, before note times are known.
+
+    Pure in the fact file, the project's sources and languages: the build caches it per file,
+    so a one-file edit recomputes one file's rows.
+    """
+    media: dict[str, str] = {}
+    notes = []
+    for fact in fact_file.facts:
+        fields = note_fields(fact, project, media_for(project, fact, media))
+        tags = " " + " ".join(note_tags(fact)) + " "
+        model_id = ids.NOTETYPE_IDS[fact.type]
+        flds = "\x1f".join(fields)
+        note_digest = hashlib.sha256(f"{model_id}\x1e{fact_file.deck}\x1e{tags}\x1e{flds}".encode()).hexdigest()[:16]
+        cards = [(ordinal, ids.card_id(fact.id, ordinal)) for ordinal in card_ordinals(fact)]
+        notes.append((fact.id, note_digest, ids.note_id(fact.id), ids.note_guid(fact.id), model_id, tags, flds,
+                      sort_field(fields[0]), checksum(fields[0]), cards))
+    return {"deck": fact_file.deck, "notes": notes, "media": media}
+
+
+def rows_for(fact_file: FactFile, project: Project, options: Options) -> dict:
+    cache = options.cache
+    key = options.file_keys.get(fact_file.path) if cache is not None else None
+    if key:
+        from ..cache import digest
+
+        sources = sorted((s.id, s.title, s.url, s.date, s.publisher) for s in project.sources.values())
+        key = digest("anki-rows", key, project.languages, sources)
+        rows = cache.get(key)
+        if rows is not None:
+            return rows
+    rows = file_rows(fact_file, project)
+    if key:
+        cache.put(key, rows)
+    return rows
+
+
 def write_package(path: str, files: list[FactFile], project: Project, options: Options, models) -> None:
     lock = options.lock
     media: dict[str, str] = {}
-    notes, cards = [], []
     used_note_ids: set[int] = set()
     used_card_ids: set[int] = set()
-    decks = {}
-    position = 0
-    for fact_file in files:
-        did = ids.deck_id(fact_file.deck)
-        decks[did] = genanki.Deck(did, fact_file.deck).to_json()
-        for fact in fact_file.facts:
-            fields = note_fields(fact, project, media_for(project, fact, media))
-            tags = note_tags(fact)
-            model_id = ids.NOTETYPE_IDS[fact.type]
-            digest = hashlib.sha256(
-                json.dumps([model_id, fact_file.deck, fields, tags], ensure_ascii=False).encode()
-            ).hexdigest()[:16]
-            mod = lock.stamp(fact.id, digest) if lock is not None else (options.epoch or 0)
-            nid = _unique(ids.note_id(fact.id), used_note_ids)
-            flds = "\x1f".join(fields)
-            notes.append((nid, ids.note_guid(fact.id), model_id, mod, -1, " " + " ".join(tags) + " ", flds,
-                          sort_field(fields[0]), checksum(fields[0]), 0, ""))
-            for ordinal in card_ordinals(fact):
-                position += 1
-                cid = _unique(ids.card_id(fact.id, ordinal), used_card_ids)
-                cards.append((cid, nid, did, ordinal, mod, -1, 0, 0, position, 0, 0, 0, 0, 0, 0, 0, 0, ""))
-
-    db_path = path + ".db"
+    decks = {ids.deck_id(f.deck): genanki.Deck(ids.deck_id(f.deck), f.deck).to_json() for f in files}
+    tables, indexes = _schema()
+    db_path = path + ".db"  # on disk, not in memory: zipfile then streams it in chunks
     conn = sqlite3.connect(db_path)
     try:
         conn.execute("PRAGMA journal_mode=OFF")
         conn.execute("PRAGMA synchronous=OFF")
-        conn.executescript(APKG_SCHEMA)
+        conn.executescript(tables)
         conn.executescript(APKG_COL)
-        first_deck = min(decks) if decks else 1
+        default = json.loads(conn.execute("SELECT decks FROM col").fetchone()[0])["1"]
         conn.execute("UPDATE col SET decks = ?, models = ?", (
-            json.dumps({"1": json.loads(conn.execute("SELECT decks FROM col").fetchone()[0])["1"],
-                        **{str(k): v for k, v in sorted(decks.items())}}, sort_keys=True),
-            json.dumps({str(m.model_id): m.to_json(NOTETYPE_MOD, first_deck) for m in models.values()},
+            json.dumps({"1": default, **{str(k): v for k, v in sorted(decks.items())}}, sort_keys=True),
+            json.dumps({str(m.model_id): m.to_json(NOTETYPE_MOD, min(decks)) for m in models.values()},
                        sort_keys=True),
         ))
-        conn.executemany("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)", notes)
-        conn.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", cards)
+        position = 0
+        for fact_file in files:
+            rows = rows_for(fact_file, project, options)
+            did = ids.deck_id(rows["deck"])
+            media.update(rows["media"])
+            notes, cards = [], []
+            for fact_id, note_digest, nid, guid, mid, tags, flds, sfld, csum, card_list in rows["notes"]:
+                mod = lock.stamp(fact_id, note_digest) if lock is not None else (options.epoch or 0)
+                nid = _unique(nid, used_note_ids)
+                notes.append((nid, guid, mid, mod, -1, tags, flds, sfld, csum, 0, ""))
+                for ordinal, cid in card_list:
+                    position += 1
+                    cards.append((_unique(cid, used_card_ids), nid, did, ordinal, mod, -1, 0, 0, position,
+                                  0, 0, 0, 0, 0, 0, 0, 0, ""))
+            conn.executemany("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)", notes)
+            conn.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", cards)
+        conn.executescript(indexes)  # after the inserts: building an index once beats updating it 200,000 times
         conn.commit()
     finally:
         conn.close()
-    try:
-        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            with open(db_path, "rb") as fh:
-                _add(zf, "collection.anki2", fh.read())
-            names = sorted(media)
-            _add(zf, "media", json.dumps({str(i): n for i, n in enumerate(names)}).encode())
-            for i, name in enumerate(names):
-                with open(media[name], "rb") as fh:
-                    _add(zf, str(i), fh.read())
-    finally:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        info = _info("collection.anki2")
+        with open(db_path, "rb") as src, zf.open(info, "w") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
         os.remove(db_path)
+        names = sorted(media)
+        _add(zf, "media", json.dumps({str(i): n for i, n in enumerate(names)}).encode())
+        for i, name in enumerate(names):
+            with open(media[name], "rb") as fh:
+                _add(zf, str(i), fh.read())
+
+
+def _schema() -> tuple[str, str]:
+    """genanki's schema, split into tables and indexes (which are created after the inserts)."""
+    statements = [st.strip() for st in APKG_SCHEMA.split(";") if st.strip()]
+    tables = ";\n".join(st for st in statements if not st.upper().startswith("CREATE INDEX")) + ";"
+    indexes = ";\n".join(st for st in statements if st.upper().startswith("CREATE INDEX")) + ";"
+    return tables, indexes
 
 
 def _add(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
+    zf.writestr(_info(name), data)
+
+
+def _info(name: str) -> zipfile.ZipInfo:
+    """Fixed entry time and attributes: the same inputs give the same bytes."""
     info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
     info.compress_type = zipfile.ZIP_DEFLATED
+    info._compresslevel = ZIP_LEVEL  # type: ignore[attr-defined]
     info.create_system = 3
     info.external_attr = 0o644 << 16
-    zf.writestr(info, data)
+    return info
 
 
 def _unique(candidate: int, used: set[int]) -> int:
