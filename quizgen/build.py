@@ -31,7 +31,7 @@ from .model import Project
 from .project import CONFIG_FILE, find_root, load_fact_file, load_project
 from .writers import Options, registry
 
-PARALLEL_MIN_BYTES = 2_000_000  # below this, starting workers costs more than it saves
+PARALLEL_MIN_BYTES = 2_000_000  # below this (unless workers is given), starting workers costs more than it saves
 
 
 @dataclass
@@ -94,7 +94,7 @@ def cached_loader(cache: Cache | None, keys: dict[str, str], workers: int | None
         size = sum(os.path.getsize(os.path.join(root, r)) for r in todo if os.path.exists(os.path.join(root, r)))
         n = workers if workers is not None else min(os.cpu_count() or 1, len(todo))
         args = [(root, rel, languages, source_ids) for rel in todo]
-        if n > 1 and size >= PARALLEL_MIN_BYTES:
+        if n > 1 and (size >= PARALLEL_MIN_BYTES or workers is not None):
             with ProcessPoolExecutor(max_workers=n, mp_context=get_context("fork")) as pool:
                 parsed = list(pool.map(_parse, args, chunksize=max(1, len(args) // (n * 4))))
         else:
