@@ -20,7 +20,7 @@ $(VENV)/.test-installed: $(VENV)/.installed
 
 test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest -q
-	$(BIN)/quizgen check .
+	$(BIN)/quizgen check . --lint --strict
 	@if [ -d "$(SHARED_SOURCES)" ]; then \
 		echo "$(BIN)/quizgen check . --quotes $(SHARED_SOURCES)"; \
 		$(BIN)/quizgen check . --quotes $(SHARED_SOURCES); \

@@ -19,6 +19,7 @@ from . import __version__
 from .build import build_project
 from .errors import QuizgenError
 from .project import load_project
+from .lint import RULES, lint
 from .quotes import check_quotes
 from .validate import LANG_RE
 from .writers import Options
@@ -79,21 +80,36 @@ def build(project, out, formats, lang, forms, seed, no_cache):
 @click.argument("project", default=".", type=click.Path(file_okay=False))
 @click.option("--quotes", "quotes_dir", type=click.Path(exists=True, file_okay=False),
               help="Folder with the sources' text copies: every quote must occur in its source's file.")
-def check(project, quotes_dir):
+@click.option("--lint", "run_lint", is_flag=True, help="Also warn about questions that do not teach well.")
+@click.option("--strict", is_flag=True, help="With --lint: treat warnings as errors (exit 1).")
+def check(project, quotes_dir, run_lint, strict):
     """Validate PROJECT and report every problem as path:line: message.
+
+    \b
+    Lint rules (silence one per fact with `lint: {ignore: [rule]}`,
+    or for the project in quizgen.yaml):
+    """ + "\n".join(f"      {name:<24} {text}" for name, text in RULES.items()) + """
 
     \b
     Examples:
       quizgen check
       quizgen check my-course --quotes ../sources
+      quizgen check --lint --strict
     """
     proj = load_project(project)
     problems = []
     if quotes_dir:
         problems += check_quotes(proj, quotes_dir)
+    warnings = lint(proj) if run_lint else []
+    if strict:
+        problems += warnings
+        warnings = []
+    for warning in warnings:
+        click.echo(str(warning), err=True)
     if problems:
         raise QuizgenError(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found", problems)
-    click.echo(f"ok: {len(proj.facts)} facts in {len(proj.files)} files, {len(proj.sources)} sources")
+    tail = f", {len(warnings)} warning{'s' if len(warnings) != 1 else ''}" if run_lint else ""
+    click.echo(f"ok: {len(proj.facts)} facts in {len(proj.files)} files, {len(proj.sources)} sources{tail}")
 
 
 @cli.command()
