@@ -153,6 +153,22 @@ def outputs_intact(out: str, recorded: dict) -> bool:
 # ---------------------------------------------------------------------------------------
 
 
+def previous_packages(out: str):
+    """The notes of the packages an earlier build left in OUT, or None (then no CHANGES.md)."""
+    from .diff import packages_snapshot
+
+    try:
+        paths = [os.path.join(out, n) for n in os.listdir(out) if n.endswith(".apkg")]
+    except OSError:
+        return None
+    if not paths:
+        return None
+    try:
+        return packages_snapshot(paths)
+    except QuizgenError:
+        return None  # not ours: nothing to compare with
+
+
 def build_project(project_dir: str, out: str, formats, options: Options | None = None,
                   use_cache: bool = True) -> Result:
     """Load, validate and build PROJECT into OUT; the CLI's `build`."""
@@ -168,6 +184,10 @@ def build_project(project_dir: str, out: str, formats, options: Options | None =
         before = input_fingerprint(root, chosen, options, manifest.get("images"))
         if manifest.get("inputs") == before and outputs_intact(out, manifest.get("outputs", {})):
             return Result(sorted(manifest["outputs"]), int(manifest.get("facts", 0)), up_to_date=True)
+    previous = previous_packages(out) if "apkg" in chosen else None
+    if previous is not None:
+        options.extra["previous"] = previous
+        options.extra["snapshot"] = {}
     keys: dict[str, str] = {}
     project = load_fast(root, cache, keys)
     options.cache = cache
@@ -211,6 +231,8 @@ def build(project: Project, out: str, formats, options: Options | None = None) -
             if options.progress:
                 options.progress(f"writing {name}")
             written += writers[name].write(project, tmp, options)
+        if options.extra.get("previous") is not None and options.extra.get("snapshot") is not None:
+            written.append(write_changes(tmp, options.extra["previous"], options.extra["snapshot"]))
         publish(tmp, out, written)
     except OSError as exc:
         raise QuizgenError(f"build failed, nothing in {out} was changed: {exc}") from None
@@ -220,6 +242,16 @@ def build(project: Project, out: str, formats, options: Options | None = None) -
     if isinstance(lock, Lock) and lock.changed:
         lock.save()
     return written
+
+
+def write_changes(tmp: str, previous, snapshot) -> str:
+    """CHANGES.md: what importing these packages will do, compared with the previous build."""
+    from .diff import compare, render
+
+    text = render(compare(previous, snapshot), "markdown").replace("# Changes", "# Changes since the previous build", 1)
+    with open(os.path.join(tmp, "CHANGES.md"), "w", encoding="utf-8") as fh:
+        fh.write(text)
+    return "CHANGES.md"
 
 
 def publish(tmp: str, out: str, written: list[str]) -> None:

@@ -160,6 +160,33 @@ def stats(project):
             click.echo(f"  {key:<{width}}  {count:>6}")
 
 
+@cli.command()
+@click.argument("project", default=".", type=click.Path(file_okay=False))
+@click.option("--against", required=True, metavar="OLD",
+              help="An earlier build: an .apkg, a folder of them, or git:REV (the project at a git revision).")
+@click.option("--format", "style", type=click.Choice(["text", "markdown", "json"]), default="text",
+              show_default=True, help="markdown is ready for release notes; json is for scripts.")
+def diff(project, against, style):
+    """Show what importing the current build will change for a learner.
+
+    Lists, per deck, facts added (new notes), changed (updated notes, with a
+    word-level diff of each changed field), removed (left in the learner's
+    collection) and moved, and warns about ids that look renamed.
+
+    \b
+    Examples:
+      quizgen diff --against dist/deepseek.apkg
+      quizgen diff --against git:v1.0 --format markdown > RELEASE-NOTES.md
+    """
+    from .diff import compare, project_snapshot, render, snapshot_of
+
+    old = snapshot_of(project, against)
+    result = compare(old, project_snapshot(load_project(project)))
+    click.echo(render(result, style), nl=False)
+    for warning in result.warnings if style == "json" else ():
+        click.echo(f"warning: {warning}", err=True)
+
+
 def main(argv=None):
     try:
         cli.main(args=argv, prog_name="quizgen", standalone_mode=True)

@@ -294,9 +294,15 @@ def write_package(path: str, files: list[FactFile], project: Project, options: O
                        sort_keys=True),
         ))
         position = 0
+        snapshot = options.extra.get("snapshot")  # filled for CHANGES.md when an earlier build exists
         for fact_file in files:
             rows = rows_for(fact_file, project, options)
             did = ids.deck_id(rows["deck"])
+            if snapshot is not None:
+                from ..diff import TYPE_BY_MODEL, Note
+
+                for row in rows["notes"]:
+                    snapshot[row[0]] = Note(rows["deck"], TYPE_BY_MODEL[row[4]], tuple(zip(FIELDS, row[6].split("\x1f"))))
             media.update(rows["media"])
             notes, cards = [], []
             for fact_id, note_digest, nid, guid, mid, tags, flds, sfld, csum, card_list in rows["notes"]:

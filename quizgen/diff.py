@@ -1,0 +1,307 @@
+"""What a re-import will do to a learner's collection: notes added, updated, left behind, moved.
+
+Both sides become a `Snapshot`: fact id -> the note Anki would hold (deck, notetype,
+field values exactly as written into the package).  The current project is turned
+into notes by the Anki writer's own code, so "changed" here means exactly "Anki will
+update this note"; an earlier side is read from an .apkg that quizgen wrote, or
+from the project as it was at a git revision.
+"""
+
+from __future__ import annotations
+
+import difflib
+import html
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import tarfile
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+
+from . import ids
+from .errors import QuizgenError
+from .model import Project
+
+TYPE_BY_MODEL = {mid: kind for kind, mid in ids.NOTETYPE_IDS.items()}
+
+
+@dataclass(frozen=True)
+class Note:
+    deck: str
+    type: str
+    fields: tuple[tuple[str, str], ...]  # (field name, raw field value)
+
+
+Snapshot = dict  # fact id -> Note
+
+
+# ---------------------------------------------------------------------------------------
+# the two sides
+
+
+def project_snapshot(project: Project) -> Snapshot:
+    from .writers.anki import FIELDS, file_rows
+
+    snap: Snapshot = {}
+    for fact_file in project.files:
+        rows = file_rows(fact_file, project)
+        for fact_id, _digest, _nid, _guid, mid, _tags, flds, *_ in rows["notes"]:
+            snap[fact_id] = Note(rows["deck"], TYPE_BY_MODEL[mid], tuple(zip(FIELDS, flds.split("\x1f"))))
+    return snap
+
+
+def apkg_snapshot(path: str) -> Snapshot:
+    """Read the notes of a package quizgen wrote (other notetypes are ignored)."""
+    snap: Snapshot = {}
+    try:
+        with zipfile.ZipFile(path) as zf, tempfile.TemporaryDirectory() as tmp:
+            names = zf.namelist()
+            name = "collection.anki21" if "collection.anki21" in names else "collection.anki2"
+            db = os.path.join(tmp, "collection.db")
+            with zf.open(name) as src, open(db, "wb") as dst:
+                while block := src.read(1 << 20):
+                    dst.write(block)
+            conn = sqlite3.connect(db)
+            try:
+                decks_json, models_json = conn.execute("SELECT decks, models FROM col").fetchone()
+                decks = {int(k): v["name"] for k, v in json.loads(decks_json).items()}
+                models = {int(k): [f["name"] for f in v["flds"]] for k, v in json.loads(models_json).items()}
+                deck_of = dict(conn.execute("SELECT nid, min(did) FROM cards GROUP BY nid"))
+                for nid, mid, flds in conn.execute("SELECT id, mid, flds FROM notes"):
+                    if mid not in TYPE_BY_MODEL or mid not in models:
+                        continue
+                    fields = tuple(zip(models[mid], flds.split("\x1f")))
+                    fact_id = dict(fields).get("FactId")
+                    if fact_id:
+                        snap[fact_id] = Note(decks.get(deck_of.get(nid), "?"), TYPE_BY_MODEL[mid], fields)
+            finally:
+                conn.close()
+    except (OSError, zipfile.BadZipFile, sqlite3.Error, KeyError, ValueError, TypeError) as exc:
+        raise QuizgenError(f"{path}: not an Anki package written by quizgen ({exc})") from None
+    return snap
+
+
+def packages_snapshot(paths) -> Snapshot:
+    snap: Snapshot = {}
+    for path in sorted(paths):
+        snap.update(apkg_snapshot(path))
+    return snap
+
+
+def git_snapshot(project_dir: str, rev: str) -> Snapshot:
+    """The project as it was at a git revision, loaded and validated like the current one."""
+    from .project import load_project
+
+    project_dir = os.path.abspath(project_dir)
+
+    def git(*args, **kw):
+        return subprocess.run(["git", "-C", project_dir, *args], capture_output=True, check=False, **kw)
+
+    top = git("rev-parse", "--show-toplevel", text=True)
+    if top.returncode != 0:
+        raise QuizgenError(f"{project_dir}: not inside a git repository, so --against git:{rev} cannot work")
+    prefix = os.path.relpath(project_dir, top.stdout.strip())
+    prefix = "" if prefix == "." else prefix.replace(os.sep, "/") + "/"
+    if git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").returncode != 0:
+        raise QuizgenError(f"git:{rev}: no such revision")
+    # Run from the project folder, git archive takes paths and writes entries relative to it.
+    archive = git("archive", "--format=tar", rev, "--", "decks", *(
+        ["quizgen.yaml"] if git("cat-file", "-e", f"{rev}:{prefix}quizgen.yaml").returncode == 0 else []))
+    if archive.returncode != 0:
+        raise QuizgenError(f"git:{rev}: has no decks/ folder at {prefix or './'}")
+    with tempfile.TemporaryDirectory() as tmp:
+        archive_path = os.path.join(tmp, "old.tar")
+        with open(archive_path, "wb") as fh:
+            fh.write(archive.stdout)
+        with tarfile.open(archive_path) as tar:
+            tar.extractall(os.path.join(tmp, "old"), filter="data")
+        root = os.path.join(tmp, "old")
+        try:
+            old = load_project(root)
+        except QuizgenError as exc:
+            raise QuizgenError(f"the project at git:{rev} is not valid:\n{exc.format_message()}") from None
+        return project_snapshot(old)
+
+
+def snapshot_of(project_dir: str, against: str) -> Snapshot:
+    if against.startswith("git:"):
+        return git_snapshot(project_dir, against[4:])
+    if os.path.isdir(against):
+        paths = [os.path.join(against, n) for n in os.listdir(against) if n.endswith(".apkg")]
+        if not paths:
+            raise QuizgenError(f"{against}: no .apkg files to compare against")
+        return packages_snapshot(paths)
+    if os.path.isfile(against):
+        return apkg_snapshot(against)
+    raise QuizgenError(f"--against {against}: expected an .apkg file, a folder of them, or git:REV")
+
+
+# ---------------------------------------------------------------------------------------
+# comparing
+
+
+@dataclass
+class Change:
+    fact_id: str
+    kind: str  # added | changed | removed | moved
+    deck: str
+    old_deck: str = ""
+    fields: list[tuple[str, str, str]] = field(default_factory=list)  # (label, old text, new text)
+
+
+@dataclass
+class Diff:
+    changes: list[Change]
+    warnings: list[str]
+    unchanged: int
+
+    def by_deck(self) -> dict[str, list[Change]]:
+        out: dict[str, list[Change]] = {}
+        for change in self.changes:
+            out.setdefault(change.deck, []).append(change)
+        return dict(sorted(out.items()))
+
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(("added", "changed", "removed", "moved"), 0)
+        for change in self.changes:
+            counts[change.kind] += 1
+        return counts
+
+
+_TAGS = re.compile(r"<[^>]+>")
+SKIP = {"FactId", "Lang1", "Lang2"}
+
+
+def as_text(value: str) -> str:
+    """A field as a reader sees it: tags dropped (list items become ' / '), entities decoded."""
+    value = value.replace("<br>", "\n").replace("</li><li", "</li> / <li")
+    return html.unescape(_TAGS.sub("", value)).strip()
+
+
+def label(name: str, note: Note, langs: dict[str, str]) -> str:
+    base = {"Prompt": {"cloze": "text", "truefalse": "statement"}.get(note.type, "question"),
+            "Answer": "answer", "Options": "options", "Explanation": "explanation"}
+    for prefix, word in base.items():
+        if name.startswith(prefix) and name[-1] in "12":
+            lang = langs.get(f"Lang{name[-1]}", "")
+            return f"{word} ({lang})" if lang else word
+    return {"Source": "source", "SourceUrl": "source link", "SourceDate": "source date",
+            "SourcePublisher": "source publisher", "Quote": "quote", "Image": "image"}.get(name, name)
+
+
+def compare(old: Snapshot, new: Snapshot) -> Diff:
+    changes: list[Change] = []
+    unchanged = 0
+    for fact_id in sorted(set(old) | set(new)):
+        a, b = old.get(fact_id), new.get(fact_id)
+        if a is None:
+            changes.append(Change(fact_id, "added", b.deck))
+            continue
+        if b is None:
+            changes.append(Change(fact_id, "removed", a.deck))
+            continue
+        if a == b:
+            unchanged += 1
+            continue
+        langs = dict(b.fields)
+        af = dict(a.fields)
+        fields = [(label(name, b, langs), as_text(af.get(name, "")), as_text(value))
+                  for name, value in b.fields if name not in SKIP and af.get(name, "") != value]
+        kind = "moved" if a.deck != b.deck else "changed"
+        if kind == "changed" and not fields and a.type == b.type:
+            unchanged += 1
+            continue
+        changes.append(Change(fact_id, kind, b.deck, a.deck if kind == "moved" else "", fields))
+    return Diff(changes, rename_warnings(changes, old, new), unchanged)
+
+
+def rename_warnings(changes: list[Change], old: Snapshot, new: Snapshot) -> list[str]:
+    """A removed and an added fact in the same deck with nearly the same text: probably a renamed id."""
+    def words(note: Note) -> str:
+        return " ".join(as_text(v) for k, v in note.fields if k.startswith(("Prompt", "Answer")))
+
+    removed = [c for c in changes if c.kind == "removed"]
+    added = [c for c in changes if c.kind == "added"]
+    warnings = []
+    for r in removed:
+        for a in added:
+            if r.deck != a.deck:
+                continue
+            ratio = difflib.SequenceMatcher(None, words(old[r.fact_id]), words(new[a.fact_id])).ratio()
+            if ratio >= 0.8:
+                warnings.append(
+                    f"did you rename `{r.fact_id}` to `{a.fact_id}`? Renaming an id loses learners' review "
+                    f"history (Anki sees a new note and keeps the old one); put the old id back to update it instead")
+    return warnings
+
+
+# ---------------------------------------------------------------------------------------
+# rendering
+
+
+_TOKEN = re.compile(r"\w+\s*|[^\w\s]+\s*|\s+")  # a word with its trailing space: runs of changes read as one
+
+
+def word_diff(old: str, new: str, style: str) -> str:
+    a, b = _TOKEN.findall(old), _TOKEN.findall(new)
+    out = []
+    marks = {"text": ("[-", "-]", "{+", "+}"), "markdown": ("~~", "~~", "**", "**")}[style]
+    ka, kb = [t.rstrip() for t in a], [t.rstrip() for t in b]
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, ka, kb, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.append("".join(b[j1:j2]))  # the new text's spacing
+            continue
+        old_part, new_part = "".join(a[i1:i2]), "".join(b[j1:j2])
+        space = old_part[len(old_part.rstrip()):] if op != "insert" else new_part[len(new_part.rstrip()):]
+        if old_part.strip():
+            out.append(f"{marks[0]}{old_part.rstrip()}{marks[1]}")
+        if new_part.strip():
+            out.append(f"{marks[2]}{new_part.rstrip()}{marks[3]}")
+        out.append(space)
+    return "".join(out).replace("\n", " ⏎ ")
+
+
+EFFECT = {
+    "added": "new note",
+    "changed": "note updated, review history kept",
+    "removed": "no longer in the deck; Anki keeps the learner's note and its history",
+    "moved": "note updated; Anki leaves existing cards in the deck where the learner has them",
+}
+
+
+def render(diff: Diff, style: str = "text") -> str:
+    if style == "json":
+        return json.dumps({
+            "counts": {**diff.counts(), "unchanged": diff.unchanged},
+            "warnings": diff.warnings,
+            "changes": [{"id": c.fact_id, "kind": c.kind, "deck": c.deck, **({"from_deck": c.old_deck} if c.old_deck
+                         else {}), "fields": [{"field": f, "old": o, "new": n} for f, o, n in c.fields]}
+                        for c in diff.changes],
+        }, ensure_ascii=False, indent=2) + "\n"
+    counts = diff.counts()
+    summary = (f"{counts['added']} added, {counts['changed']} changed, {counts['removed']} removed, "
+               f"{counts['moved']} moved, {diff.unchanged} unchanged")
+    lines = []
+    md = style == "markdown"
+    lines.append("# Changes" if md else "Changes")
+    lines.append("")
+    lines.append(summary)
+    for warning in diff.warnings:
+        lines += ["", f"> **Warning:** {warning}" if md else f"warning: {warning}"]
+    for deck, changes in diff.by_deck().items():
+        lines += ["", f"## {deck}" if md else f"{deck}"]
+        for kind in ("added", "changed", "moved", "removed"):
+            group = [c for c in changes if c.kind == kind]
+            if not group:
+                continue
+            lines.append(f"\n### {kind.capitalize()} ({EFFECT[kind]})\n" if md else f"  {kind} ({EFFECT[kind]}):")
+            for c in group:
+                moved = f" (from {c.old_deck})" if c.old_deck else ""
+                lines.append(f"- `{c.fact_id}`{moved}" if md else f"    {c.fact_id}{moved}")
+                for name, old, new in c.fields:
+                    text = word_diff(old, new, "markdown" if md else "text")
+                    lines.append(f"  - {name}: {text}" if md else f"        {name}: {text}")
+    return "\n".join(lines) + "\n"
