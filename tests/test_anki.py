@@ -256,3 +256,22 @@ def test_shipped_decks_import(tmp_path):
     assert col.card_count() == expected_cards
     assert col.fix_integrity()[1]
     col.close()
+
+
+def test_moved_fact_updates_note_but_cards_stay(course, tmp_path):
+    out = build(course, tmp_path / "out")
+    col = open_collection(tmp_path)
+    import_package(col, out / "course.apkg")
+    path = course / "decks/unit1.yaml"
+    text = path.read_text()
+    start = text.index("  - id: tf-1")
+    path.write_text(text[:start])
+    (course / "decks/unit2.yaml").write_text('deck: "Course::Unit 2"\nfacts:\n' + text[start:].replace(
+        "V3는 MoE 모델이다.", "DeepSeek-V3는 MoE 모델이다."))
+    build(course, out)
+    log = import_package(col, out / "course.apkg")
+    assert len(log.updated) == 1 and len(log.new) == 0
+    card = col.get_note(col.find_notes('"FactId:tf-1"')[0]).cards()[0]
+    assert fields_of(col, "tf-1")["Prompt1"] == "DeepSeek-V3는 MoE 모델이다."
+    assert col.decks.name(card.did) == "Course::Unit 1"  # what the README and `quizgen diff` tell learners
+    col.close()
