@@ -213,6 +213,7 @@ def build(project: Project, out: str, formats, options: Options | None = None) -
     chosen = resolve_formats(formats)
     if options.epoch is None:
         options.epoch = source_date_epoch()
+    options.extra["formats"] = chosen  # e.g. the HTML index links the packages of the same build
     if options.lang != "both" and options.lang not in project.languages:
         raise QuizgenError(f"--lang {options.lang}: not a project language ({', '.join(project.languages)})")
     if "apkg" in chosen and options.lock is None:

@@ -76,26 +76,28 @@ def build(project, out, formats, lang, forms, seed, no_cache):
         click.echo(f"built {result.facts} facts into {len(result.files)} files in {out}")
 
 
-@cli.command()
+CHECK_HELP = """Validate PROJECT and report every problem as path:line: message.
+
+\b
+Lint rules (silence one per fact with `lint: {ignore: [rule]}`,
+or for the whole project under `lint: ignore:` in quizgen.yaml):
+""" + "\n".join(f"  {name:<24} {text}" for name, text in RULES.items()) + """
+
+\b
+Examples:
+  quizgen check
+  quizgen check my-course --quotes ../sources
+  quizgen check --lint --strict
+"""
+
+
+@cli.command(help=CHECK_HELP)
 @click.argument("project", default=".", type=click.Path(file_okay=False))
 @click.option("--quotes", "quotes_dir", type=click.Path(exists=True, file_okay=False),
               help="Folder with the sources' text copies: every quote must occur in its source's file.")
 @click.option("--lint", "run_lint", is_flag=True, help="Also warn about questions that do not teach well.")
 @click.option("--strict", is_flag=True, help="With --lint: treat warnings as errors (exit 1).")
 def check(project, quotes_dir, run_lint, strict):
-    """Validate PROJECT and report every problem as path:line: message.
-
-    \b
-    Lint rules (silence one per fact with `lint: {ignore: [rule]}`,
-    or for the project in quizgen.yaml):
-    """ + "\n".join(f"      {name:<24} {text}" for name, text in RULES.items()) + """
-
-    \b
-    Examples:
-      quizgen check
-      quizgen check my-course --quotes ../sources
-      quizgen check --lint --strict
-    """
     proj = load_project(project)
     problems = []
     if quotes_dir:

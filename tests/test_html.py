@@ -160,7 +160,9 @@ facts:
     source: v3
   - id: cluster
     type: cloze
-    text: {{ko: "V3는 {{{{c1::H800}}}} GPU {{{{c2::2,048::개수}}}}개로 학습했다.", en: "V3 was trained on {{{{c2::2,048::how many}}}} {{{{c1::H800}}}} GPUs."}}
+    text:
+      ko: "V3는 {{{{c1::H800}}}} GPU {{{{c2::2,048::개수}}}}개로 학습했다."
+      en: "V3 was trained on {{{{c2::2,048::how many}}}} {{{{c1::H800}}}} GPUs."
     source: v3
   - id: is-moe
     type: truefalse
@@ -197,6 +199,7 @@ PROMPTS_EN = ["How many total parameters does DeepSeek-V3 have?", "Which GPU tra
               "What is V3's longest context length?"]
 PROMPTS_KO = ["딥시크-V3의 전체 파라미터 수는?", "V3 학습에 쓰인 GPU는?", "V3의 최대 문맥 길이는?"]
 N_QUESTIONS = 7
+DECK_RUNNING = 'DeepSeek › Unit 1 "quoted" </style> \\ end'  # the deck name in the running page header
 
 
 @pytest.fixture
@@ -298,6 +301,14 @@ def test_build_writes_quizzes_study_sheets_and_an_index(course, tmp_path):
     # the study sheet states every fact with its source
     study = (out / "unit1-study.html").read_text(encoding="utf-8")
     assert "DeepSeek-V3 Technical Report" in study and external_references(study) == []
+
+
+def test_index_links_the_anki_packages_built_alongside(course, tmp_path):
+    out = tmp_path / "out"
+    result = run("build", course, "--out", out, "--format", "all")
+    assert result.exit_code == 0, result.output
+    hrefs = {a["href"] for a in Page((out / "index.html").read_text(encoding="utf-8")).tags("a")}
+    assert hrefs == {"unit1-quiz.html", "unit1-study.html", "deepseek.apkg"} and (out / "deepseek.apkg").exists()
 
 
 def test_fact_text_is_data_never_markup(course, tmp_path):
@@ -419,7 +430,7 @@ def test_css_strings_cannot_escape():
 # printed in real Chromium
 
 
-def check_printed_quiz(pdf: Path, n_questions: int, korean: list[str], form: str = "") -> list[str]:
+def check_printed_quiz(pdf: Path, n_questions: int, korean: list[str], deck: str, form: str = "") -> list[str]:
     """The assertions every printed quiz must pass; returns the text of each page."""
     pages = pdf_pages(pdf)
     # sane page count: at least one page of questions and one of answers, at most a page per question each
@@ -442,6 +453,16 @@ def check_printed_quiz(pdf: Path, n_questions: int, korean: list[str], form: str
     for n in range(1, n_questions + 1):
         assert re.search(rf"(?m)^\s*{n}\.(\s|$)", questions), f"{pdf.name}: question {n} missing"
         assert re.search(rf"(?m)^\s*{n}\.(\s|$)", key), f"{pdf.name}: answer {n} missing"
+    # no question (or answer) is split across pages: every later page starts with a number
+    form_text = f"{form}형 · Form {form}" if form else ""
+    running = {deck, form_text, "정답 · Answer key", f"{form_text} · 정답 · Answer key"}
+    for i, text in enumerate(pages):
+        if i in (0, key_page):
+            continue
+        lines = [ln.strip() for ln in text.splitlines()
+                 if ln.strip() and ln.strip() not in running and not re.fullmatch(r"\d+\s*/\s*\d+", ln.strip())]
+        assert lines and re.match(r"\d+\.(\s|$)", lines[0]), \
+            f"{pdf.name}: page {i + 1} starts mid-question: {lines[:2]}"
     if form:  # the form letter on every printed page
         for i, text in enumerate(pages, 1):
             assert f"Form {form}" in text, f"{pdf.name}: page {i} lacks 'Form {form}'"
@@ -452,7 +473,7 @@ def test_printed_quiz_in_chromium(browser, course, tmp_path):
     out = build(course, tmp_path / "out", "--forms", "2", "--seed", "print")
     pdf = print_pdf(browser, out / "unit1-quiz-B.html", tmp_path)
     assert "letter" in pdf_info(pdf)["Page size"].lower()
-    pages = check_printed_quiz(pdf, N_QUESTIONS, PROMPTS_KO, form="B")
+    pages = check_printed_quiz(pdf, N_QUESTIONS, PROMPTS_KO, DECK_RUNNING, form="B")
     assert "B형 · Form B" in pages[0] and "이름 / Name" in pages[0] and "날짜 / Date" in pages[0]
     assert any("○" in p and "×" in p for p in pages)
     # The same page on A4: only the paper changes (a printer's A4 default is simulated with an @page size).
@@ -463,7 +484,7 @@ def test_printed_quiz_in_chromium(browser, course, tmp_path):
                                           encoding="utf-8")
     pdf = print_pdf(browser, a4 / "unit1-quiz-B.html", a4)
     assert "A4" in pdf_info(pdf)["Page size"]
-    check_printed_quiz(pdf, N_QUESTIONS, PROMPTS_KO, form="B")
+    check_printed_quiz(pdf, N_QUESTIONS, PROMPTS_KO, DECK_RUNNING, form="B")
 
 
 def test_script_payloads_run_nothing_in_chromium(browser, course, tmp_path):
@@ -553,8 +574,8 @@ def test_every_shipped_quiz_prints(browser, tmp_path):
     for extra in ("quizgen.yaml", "quizgen.lock"):
         if (REPO / extra).exists():
             shutil.copy(REPO / extra, root / extra)
-    for folder in ("img", "images", "media", "templates"):
-        if (REPO / folder).is_dir() and folder != "templates":
+    for folder in ("img", "images", "media"):  # images facts may point at (the top-level templates/ is quizgen's own)
+        if (REPO / folder).is_dir():
             shutil.copytree(REPO / folder, root / folder)
     out = build(root, tmp_path / "out")
     project = load_project(str(root))
@@ -566,4 +587,4 @@ def test_every_shipped_quiz_prints(browser, tmp_path):
         pdf = print_pdf(browser, page, tmp_path)
         korean = [f.prompt.get("ko").strip() for f in fact_file.facts[:3]
                   if f.type in ("basic", "choice") and f.prompt.get("ko")]
-        check_printed_quiz(pdf, len(fact_file.facts), korean)
+        check_printed_quiz(pdf, len(fact_file.facts), korean, " › ".join(html_writer.deck_parts(fact_file.deck)))

@@ -44,21 +44,17 @@ LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # Interface words, per language.  Languages without an entry fall back to English.
 LABELS = {
     "ko": {
-        "name": "이름", "class": "반", "date": "날짜", "number": "번호",
-        "key": "정답", "explanation": "해설", "source": "출처", "quote": "인용",
+        "name": "이름", "class": "반", "date": "날짜",
+        "key": "정답", "explanation": "해설", "source": "출처",
         "form": "{}형", "questions": "{}문항", "quiz": "퀴즈", "study": "학습지",
         "sources": "출처 목록", "package": "Anki 덱", "facts": "{}개 사실", "contents": "목차",
-        "choose": "알맞은 답을 고르세요.", "write": "답을 쓰세요.", "fill": "빈칸을 채우세요.",
-        "mark": "맞으면 ○, 틀리면 ×에 표시하세요.",
         "built": "만든 날짜",
     },
     "en": {
-        "name": "Name", "class": "Class", "date": "Date", "number": "No.",
-        "key": "Answer key", "explanation": "Explanation", "source": "Source", "quote": "Quote",
+        "name": "Name", "class": "Class", "date": "Date",
+        "key": "Answer key", "explanation": "Explanation", "source": "Source",
         "form": "Form {}", "questions": "{} questions", "quiz": "Quiz", "study": "Study sheet",
         "sources": "Sources", "package": "Anki deck", "facts": "{} facts", "contents": "Contents",
-        "choose": "Choose the best answer.", "write": "Write your answer.", "fill": "Fill in the blank.",
-        "mark": "Mark ○ if true, × if false.",
         "built": "Built",
     },
 }  # fmt: skip
@@ -90,8 +86,14 @@ def guess_lang(text: str, languages: tuple[str, ...]) -> str:
     return ""
 
 
+IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+               ".webp": "image/webp", ".svg": "image/svg+xml", ".avif": "image/avif", ".bmp": "image/bmp"}
+
+
 def data_uri(path: str) -> str:
-    mime = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    """The image inline (an <img> never runs scripts, even in an SVG)."""
+    ext = os.path.splitext(path)[1].lower()
+    mime = IMAGE_TYPES.get(ext) or mimetypes.guess_type(path)[0] or "application/octet-stream"
     with open(path, "rb") as fh:
         return f"data:{mime};base64,{base64.b64encode(fh.read()).decode('ascii')}"
 
@@ -187,9 +189,13 @@ def cloze_segments(text: str, numbered: bool) -> list[dict]:
     return out
 
 
+def cloze_numbers(fact: Fact) -> set[int]:
+    return {int(m.group(1)) for _, v in fact.text.items for m in CLOZE_RE.finditer(v)}  # type: ignore[union-attr]
+
+
 def cloze_answers(fact: Fact, lang: Lang) -> list[dict]:
     """[{n, texts}] for each deletion number, the hidden words in each shown language."""
-    numbers = sorted({int(m.group(1)) for _, v in fact.text.items for m in CLOZE_RE.finditer(v)})  # type: ignore[union-attr]
+    numbers = sorted(cloze_numbers(fact))
     out = []
     for n in numbers:
         per_lang = []
@@ -241,11 +247,12 @@ def question_view(project: Project, fact: Fact, number: int, lang: Lang, options
         "truth": None,
     }
     if fact.type == "cloze":
-        numbered = len({m.group(1) for _, v in fact.text.items for m in CLOZE_RE.finditer(v)}) > 1  # type: ignore[union-attr]
+        numbered = len(cloze_numbers(fact)) > 1
         q["prompt"] = [{**item, "segments": cloze_segments(item["text"], numbered)} for item in lang.texts(fact.text)]
         q["blanks"] = cloze_answers(fact, lang)
     else:
-        q["prompt"] = [{**item, "segments": [{"kind": "text", "text": item["text"]}]} for item in lang.texts(fact.prompt)]
+        q["prompt"] = [{**item, "segments": [{"kind": "text", "text": item["text"]}]}
+                       for item in lang.texts(fact.prompt)]
     if fact.type in ("basic", "choice"):
         q["answer"] = lang.texts(fact.answer)
     if fact.type == "choice":
@@ -354,7 +361,8 @@ class Pages:
         for i, fact in enumerate(fact_file.facts, 1):
             q = question_view(self.project, fact, i, self.lang, option_order)
             if fact.type == "cloze":
-                q["filled"] = [{**item, "segments": filled_segments(item["text"])} for item in self.lang.texts(fact.text)]
+                q["filled"] = [{**item, "segments": filled_segments(item["text"])}
+                               for item in self.lang.texts(fact.text)]
             if fact.source and fact.source in self.project.sources:
                 q["cite"] = cited.setdefault(fact.source, len(cited) + 1)
             else:
