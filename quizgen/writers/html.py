@@ -136,6 +136,11 @@ class Lang:
                  if lang == NEUTRAL or lang in self.shown]
         if not pairs:  # the chosen language is missing here: show what there is rather than nothing
             pairs = text.in_order(self.project_languages)[:1]
+        unique = []  # the same words in two languages (a name, a number) are shown once, as on the cards
+        for lang, value in pairs:
+            if all(value.strip() != v.strip() for _, v in unique):
+                unique.append((lang, value))
+        pairs = unique
         return [{"lang": lang, "text": value.strip(), "cls": "l1" if i == 0 else "l2"}
                 for i, (lang, value) in enumerate(pairs)]
 
