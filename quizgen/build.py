@@ -154,7 +154,7 @@ def outputs_intact(out: str, recorded: dict) -> bool:
 
 
 def previous_packages(out: str):
-    """The notes of the packages an earlier build left in OUT, or None (then no CHANGES.md)."""
+    """(paths, note keys) of the packages an earlier build left in OUT, or None (then no CHANGES.md)."""
     from .diff import packages_snapshot
 
     try:
@@ -164,7 +164,7 @@ def previous_packages(out: str):
     if not paths:
         return None
     try:
-        return packages_snapshot(paths)
+        return paths, packages_snapshot(paths, keys=True)
     except QuizgenError:
         return None  # not ours: nothing to compare with
 
@@ -186,8 +186,8 @@ def build_project(project_dir: str, out: str, formats, options: Options | None =
             return Result(sorted(manifest["outputs"]), int(manifest.get("facts", 0)), up_to_date=True)
     previous = previous_packages(out) if "apkg" in chosen else None
     if previous is not None:
-        options.extra["previous"] = previous
-        options.extra["snapshot"] = {}
+        options.extra["previous_paths"], options.extra["previous"] = previous
+        options.extra["changed"], options.extra["seen"] = {}, set()
     keys: dict[str, str] = {}
     project = load_fast(root, cache, keys)
     options.cache = cache
@@ -232,8 +232,8 @@ def build(project: Project, out: str, formats, options: Options | None = None) -
             if options.progress:
                 options.progress(f"writing {name}")
             written += writers[name].write(project, tmp, options)
-        if options.extra.get("previous") is not None and options.extra.get("snapshot") is not None:
-            written.append(write_changes(tmp, options.extra["previous"], options.extra["snapshot"]))
+        if options.extra.get("previous") is not None:
+            written.append(write_changes(tmp, options.extra))
         publish(tmp, out, written)
     except OSError as exc:
         raise QuizgenError(f"build failed, nothing in {out} was changed: {exc}") from None
@@ -245,11 +245,17 @@ def build(project: Project, out: str, formats, options: Options | None = None) -
     return written
 
 
-def write_changes(tmp: str, previous, snapshot) -> str:
-    """CHANGES.md: what importing these packages will do, compared with the previous build."""
-    from .diff import compare, render
+def write_changes(tmp: str, extra: dict) -> str:
+    """CHANGES.md: what importing these packages will do, compared with the previous build.
 
-    text = render(compare(previous, snapshot), "markdown").replace("# Changes", "# Changes since the previous build", 1)
+    Only notes whose keys differ are read in full from the old packages."""
+    from .diff import compare, packages_snapshot, render
+
+    previous, changed, seen = extra["previous"], extra["changed"], extra["seen"]
+    differing = (set(changed) | (set(previous) - seen)) & set(previous)
+    old = packages_snapshot(extra["previous_paths"], only=differing)
+    unchanged = sum(1 for fact_id in seen if fact_id in previous and fact_id not in changed)
+    text = render(compare(old, changed, unchanged), "markdown").replace("# Changes", "# Changes since the previous build", 1)
     with open(os.path.join(tmp, "CHANGES.md"), "w", encoding="utf-8") as fh:
         fh.write(text)
     return "CHANGES.md"

@@ -10,6 +10,7 @@ from the project as it was at a git revision.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import html
 import json
 import os
@@ -30,9 +31,17 @@ TYPE_BY_MODEL = {mid: kind for kind, mid in ids.NOTETYPE_IDS.items()}
 
 @dataclass(frozen=True)
 class Note:
+    """A note as packaged.  The fields stay one joined string until they are needed: a
+    snapshot of 100,000 notes then costs one string a note, and comparing is one string compare."""
+
     deck: str
     type: str
-    fields: tuple[tuple[str, str], ...]  # (field name, raw field value)
+    flds: str  # field values joined by \x1f, exactly as in the package
+    names: tuple[str, ...]  # field names
+
+    @property
+    def fields(self) -> tuple[tuple[str, str], ...]:
+        return tuple(zip(self.names, self.flds.split("\x1f")))
 
 
 Snapshot = dict  # fact id -> Note
@@ -49,12 +58,21 @@ def project_snapshot(project: Project) -> Snapshot:
     for fact_file in project.files:
         rows = file_rows(fact_file, project)
         for fact_id, _digest, _nid, _guid, mid, _tags, flds, *_ in rows["notes"]:
-            snap[fact_id] = Note(rows["deck"], TYPE_BY_MODEL[mid], tuple(zip(FIELDS, flds.split("\x1f"))))
+            snap[fact_id] = Note(rows["deck"], TYPE_BY_MODEL[mid], flds, FIELDS)
     return snap
 
 
-def apkg_snapshot(path: str) -> Snapshot:
-    """Read the notes of a package quizgen wrote (other notetypes are ignored)."""
+def note_key(deck: str, kind: str, flds: str) -> bytes:
+    """A note in 20 bytes: equal keys mean Anki would see no change."""
+    return hashlib.sha1(f"{deck}\x1e{kind}\x1e{flds}".encode()).digest()
+
+
+def apkg_snapshot(path: str, only: set[str] | None = None, keys: bool = False) -> Snapshot:
+    """Read the notes of a package quizgen wrote (other notetypes are ignored).
+
+    `keys=True` keeps only each note's `note_key` (a 100,000-note package then costs a few MB);
+    `only` keeps full notes for those fact ids alone.
+    """
     snap: Snapshot = {}
     try:
         with zipfile.ZipFile(path) as zf, tempfile.TemporaryDirectory() as tmp:
@@ -68,15 +86,18 @@ def apkg_snapshot(path: str) -> Snapshot:
             try:
                 decks_json, models_json = conn.execute("SELECT decks, models FROM col").fetchone()
                 decks = {int(k): v["name"] for k, v in json.loads(decks_json).items()}
-                models = {int(k): [f["name"] for f in v["flds"]] for k, v in json.loads(models_json).items()}
+                models = {int(k): tuple(f["name"] for f in v["flds"]) for k, v in json.loads(models_json).items()}
                 deck_of = dict(conn.execute("SELECT nid, min(did) FROM cards GROUP BY nid"))
                 for nid, mid, flds in conn.execute("SELECT id, mid, flds FROM notes"):
                     if mid not in TYPE_BY_MODEL or mid not in models:
                         continue
-                    fields = tuple(zip(models[mid], flds.split("\x1f")))
-                    fact_id = dict(fields).get("FactId")
-                    if fact_id:
-                        snap[fact_id] = Note(decks.get(deck_of.get(nid), "?"), TYPE_BY_MODEL[mid], fields)
+                    names = models[mid]
+                    fact_id = flds.rsplit("\x1f", 1)[-1] if names and names[-1] == "FactId" else \
+                        dict(zip(names, flds.split("\x1f"))).get("FactId")
+                    if not fact_id or (only is not None and fact_id not in only):
+                        continue
+                    deck, kind = decks.get(deck_of.get(nid), "?"), TYPE_BY_MODEL[mid]
+                    snap[fact_id] = note_key(deck, kind, flds) if keys else Note(deck, kind, flds, names)
             finally:
                 conn.close()
     except (OSError, zipfile.BadZipFile, sqlite3.Error, KeyError, ValueError, TypeError) as exc:
@@ -84,10 +105,10 @@ def apkg_snapshot(path: str) -> Snapshot:
     return snap
 
 
-def packages_snapshot(paths) -> Snapshot:
+def packages_snapshot(paths, only: set[str] | None = None, keys: bool = False) -> Snapshot:
     snap: Snapshot = {}
     for path in sorted(paths):
-        snap.update(apkg_snapshot(path))
+        snap.update(apkg_snapshot(path, only, keys))
     return snap
 
 
@@ -192,9 +213,9 @@ def label(name: str, note: Note, langs: dict[str, str]) -> str:
             "SourcePublisher": "source publisher", "Quote": "quote", "Image": "image"}.get(name, name)
 
 
-def compare(old: Snapshot, new: Snapshot) -> Diff:
+def compare(old: Snapshot, new: Snapshot, unchanged: int = 0) -> Diff:
+    """Compare two snapshots; `unchanged` counts notes already known equal and left out of both."""
     changes: list[Change] = []
-    unchanged = 0
     for fact_id in sorted(set(old) | set(new)):
         a, b = old.get(fact_id), new.get(fact_id)
         if a is None:

@@ -28,7 +28,7 @@ def pack_lines(lines: dict[str, int]) -> bytes:
 CLOZE_RE = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.S)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Text:
     """A text field: language code -> string, in the author's order.
 
@@ -68,7 +68,7 @@ class Source:
     line: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Fact:
     id: str
     type: str
