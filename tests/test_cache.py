@@ -122,3 +122,17 @@ def test_builds_identical_across_hash_seeds(tmp_path):
                        check=True, env=env, capture_output=True)
         outputs.append(package(out))
     assert outputs[0] == outputs[1]
+
+
+def test_parallel_html_equals_sequential(tmp_path, monkeypatch):
+    from quizgen.writers import html
+
+    root = make_project(tmp_path / "p", files=3, per_file=5)
+    outputs = []
+    for threshold in (1, 10**9):  # forked workers, then one process
+        monkeypatch.setattr(html, "PARALLEL_MIN_FACTS", threshold)
+        out = tmp_path / f"html{threshold}"
+        build_html = run("build", root, "--out", out, "--format", "html", "--no-cache")
+        assert build_html.exit_code == 0, build_html.output
+        outputs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+    assert outputs[0] == outputs[1] and len(outputs[0]) == 7  # 3 quizzes, 3 study sheets, index

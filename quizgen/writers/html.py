@@ -407,42 +407,69 @@ def filled_segments(text: str) -> list[dict]:
     return out
 
 
-def write(project: Project, out: str, options: Options) -> list[str]:
-    pages = Pages(project, options)
-    forms = [""] if options.forms <= 1 else list(LETTERS[: options.forms])
-    stems = output_stems(project.files)
-    written: list[str] = []
-    entries = []
+PARALLEL_MIN_FACTS = 5000  # below this, forking workers costs more than rendering
+_JOB: dict = {}  # what forked workers read: set just before the pool starts (copy-on-write, never pickled)
+
+
+def render_file(index: int) -> tuple[list[str], dict]:
+    """Write one fact file's quiz form(s) and study sheet; return the names and its index entry."""
+    job = _JOB
+    pages, out, project = job["pages"], job["out"], job["project"]
+    fact_file = job["files"][index]
+    stem = job["stems"][fact_file.path]
+    names, quizzes = [], []
 
     def save(name: str, data: bytes) -> None:
-        if options.progress:
-            options.progress(f"html: {name}")
         with open(os.path.join(out, name), "wb") as fh:
             fh.write(data)
-        written.append(name)
+        names.append(name)
 
+    for form in job["forms"]:
+        name = f"{stem}-quiz-{form}.html" if form else f"{stem}-quiz.html"
+        save(name, pages.quiz(fact_file, form))
+        quizzes.append({"href": name, "form": form, "label": pages.lang.label("form", form) if form else []})
+    study = f"{stem}-study.html"
+    save(study, pages.study(fact_file))
+    package = ids.slug(fact_file.deck.split("::")[0]) + ".apkg"
+    entry = {
+        "deck": fact_file.deck,
+        "deck_parts": deck_parts(fact_file.deck),
+        "deck_lang": guess_lang(fact_file.deck, project.languages),
+        "path": fact_file.path,
+        "count": pages.lang.label("facts", len(fact_file.facts)),
+        "quizzes": quizzes,
+        "study": study,
+        "package": package if job["apkg_built"] or os.path.exists(os.path.join(out, package)) else "",
+    }
+    return names, entry
+
+
+def write(project: Project, out: str, options: Options) -> list[str]:
+    files = sorted(project.files, key=lambda f: (f.deck, f.path))
     # Link each deck's Anki package when this build writes one: the apkg writer either ran already
     # (--format all runs it first) or the build says it will (options.extra["formats"]).
-    apkg_built = "apkg" in (options.extra.get("formats") or ())
-    for fact_file in sorted(project.files, key=lambda f: (f.deck, f.path)):
-        stem = stems[fact_file.path]
-        quizzes = []
-        for form in forms:
-            name = f"{stem}-quiz-{form}.html" if form else f"{stem}-quiz.html"
-            save(name, pages.quiz(fact_file, form))
-            quizzes.append({"href": name, "form": form, "label": pages.lang.label("form", form) if form else []})
-        study = f"{stem}-study.html"
-        save(study, pages.study(fact_file))
-        package = ids.slug(fact_file.deck.split("::")[0]) + ".apkg"
-        entries.append({
-            "deck": fact_file.deck,
-            "deck_parts": deck_parts(fact_file.deck),
-            "deck_lang": guess_lang(fact_file.deck, project.languages),
-            "path": fact_file.path,
-            "count": pages.lang.label("facts", len(fact_file.facts)),
-            "quizzes": quizzes,
-            "study": study,
-            "package": package if apkg_built or os.path.exists(os.path.join(out, package)) else "",
-        })
-    save("index.html", pages.index(entries))
-    return written
+    _JOB.update(
+        pages=Pages(project, options), out=out, project=project, files=files, stems=output_stems(project.files),
+        forms=[""] if options.forms <= 1 else list(LETTERS[: options.forms]),
+        apkg_built="apkg" in (options.extra.get("formats") or ()),
+    )
+    try:
+        workers = min(os.cpu_count() or 1, len(files))
+        if workers > 1 and sum(len(f.facts) for f in files) >= PARALLEL_MIN_FACTS:
+            from concurrent.futures import ProcessPoolExecutor
+            from multiprocessing import get_context
+
+            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+                results = list(pool.map(render_file, range(len(files))))
+        else:
+            results = []
+            for i, fact_file in enumerate(files):
+                if options.progress:
+                    options.progress(f"html: {fact_file.path}")
+                results.append(render_file(i))
+        written = [name for names, _ in results for name in names]
+        with open(os.path.join(out, "index.html"), "wb") as fh:
+            fh.write(_JOB["pages"].index([entry for _, entry in results]))
+        return written + ["index.html"]
+    finally:
+        _JOB.clear()
