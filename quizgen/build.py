@@ -153,16 +153,27 @@ def outputs_intact(out: str, recorded: dict) -> bool:
 # ---------------------------------------------------------------------------------------
 
 
-def previous_packages(out: str):
-    """(paths, note keys) of the packages an earlier build left in OUT, or None (then no CHANGES.md)."""
+def packages_key(paths) -> str:
+    """Cache key of the note keys of exactly these package files."""
+    return digest("note-keys", *sorted((os.path.basename(p), file_digest(p)) for p in paths))
+
+
+def previous_packages(out: str, cache: Cache | None):
+    """(paths, note keys) of the packages an earlier build left in OUT, or None (then no CHANGES.md).
+
+    The keys come from the cache when it holds them for these very files (checked by content
+    hash), else from reading the packages."""
     from .diff import packages_snapshot
 
     try:
-        paths = [os.path.join(out, n) for n in os.listdir(out) if n.endswith(".apkg")]
+        paths = sorted(os.path.join(out, n) for n in os.listdir(out) if n.endswith(".apkg"))
     except OSError:
         return None
     if not paths:
         return None
+    keys = cache.get(packages_key(paths)) if cache is not None else None
+    if isinstance(keys, dict):
+        return paths, keys
     try:
         return paths, packages_snapshot(paths, keys=True)
     except QuizgenError:
@@ -184,10 +195,11 @@ def build_project(project_dir: str, out: str, formats, options: Options | None =
         before = input_fingerprint(root, chosen, options, manifest.get("images"))
         if manifest.get("inputs") == before and outputs_intact(out, manifest.get("outputs", {})):
             return Result(sorted(manifest["outputs"]), int(manifest.get("facts", 0)), up_to_date=True)
-    previous = previous_packages(out) if "apkg" in chosen else None
+    previous = previous_packages(out, cache) if "apkg" in chosen else None
     if previous is not None:
         options.extra["previous_paths"], options.extra["previous"] = previous
         options.extra["changed"], options.extra["seen"] = {}, set()
+    options.extra["note_keys"] = {}  # filled by the apkg writer; cached for the next build's CHANGES.md
     keys: dict[str, str] = {}
     project = load_fast(root, cache, keys)
     options.cache = cache
@@ -196,6 +208,9 @@ def build_project(project_dir: str, out: str, formats, options: Options | None =
     stats = {}
     if cache is not None:
         images = sorted({f.image for f in project.facts if f.image})
+        packages = [os.path.join(out, rel) for rel in written if rel.endswith(".apkg")]
+        if packages and options.extra.get("note_keys"):
+            cache.put(packages_key(packages), options.extra["note_keys"])
         cache.commit({
             "inputs": input_fingerprint(root, chosen, options, images),
             "outputs": {rel: file_digest(os.path.join(out, rel)) for rel in written},
@@ -253,7 +268,7 @@ def write_changes(tmp: str, extra: dict) -> str:
 
     previous, changed, seen = extra["previous"], extra["changed"], extra["seen"]
     differing = (set(changed) | (set(previous) - seen)) & set(previous)
-    old = packages_snapshot(extra["previous_paths"], only=differing)
+    old = packages_snapshot(extra["previous_paths"], only=differing) if differing else {}
     unchanged = sum(1 for fact_id in seen if fact_id in previous and fact_id not in changed)
     text = render(compare(old, changed, unchanged), "markdown").replace("# Changes", "# Changes since the previous build", 1)
     with open(os.path.join(tmp, "CHANGES.md"), "w", encoding="utf-8") as fh:

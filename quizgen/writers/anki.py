@@ -295,18 +295,20 @@ def write_package(path: str, files: list[FactFile], project: Project, options: O
         ))
         position = 0
         previous = options.extra.get("previous")  # note keys of an earlier build, for CHANGES.md
+        keys = options.extra.get("note_keys")  # this build's note keys, for the next one
         for fact_file in files:
             rows = rows_for(fact_file, project, options)
             did = ids.deck_id(rows["deck"])
-            if previous is not None:
+            if keys is not None:
                 from ..diff import TYPE_BY_MODEL, Note, note_key
 
-                changed, seen = options.extra["changed"], options.extra["seen"]
                 for row in rows["notes"]:  # keep only notes that differ: memory stays flat at 100,000 notes
                     kind = TYPE_BY_MODEL[row[4]]
-                    seen.add(row[0])
-                    if previous.get(row[0]) != note_key(rows["deck"], kind, row[6]):
-                        changed[row[0]] = Note(rows["deck"], kind, row[6], FIELDS)
+                    key = keys[row[0]] = note_key(rows["deck"], kind, row[6])
+                    if previous is not None:
+                        options.extra["seen"].add(row[0])
+                        if previous.get(row[0]) != key:
+                            options.extra["changed"][row[0]] = Note(rows["deck"], kind, row[6], FIELDS)
             media.update(rows["media"])
             notes, cards = [], []
             for fact_id, note_digest, nid, guid, mid, tags, flds, sfld, csum, card_list in rows["notes"]:
