@@ -133,7 +133,7 @@ def test_cards_render_both_languages_and_source(course, tmp_path):
     tf = col.get_note(col.find_notes('"FactId:tf-1"')[0]).cards()[0]
     assert "참" in tf.question() and "True" in tf.question() and "○ 참" in tf.answer()
     choice = col.get_note(col.find_notes('"FactId:choice-1"')[0]).cards()[0]
-    assert 'class="qg-correct">H800' in choice.answer() and "H20" in choice.question()
+    assert 'class="qg-correct"><span class="qg-o1" lang="ko">H800' in choice.answer() and "H20" in choice.question()
     basic = col.get_note(col.find_notes('"FactId:basic-1"')[0]).cards()[0]
     assert "671B total parameters" in basic.answer() and "6710억 개" in basic.answer()
     col.close()
@@ -274,4 +274,30 @@ def test_moved_fact_updates_note_but_cards_stay(course, tmp_path):
     card = col.get_note(col.find_notes('"FactId:tf-1"')[0]).cards()[0]
     assert fields_of(col, "tf-1")["Prompt1"] == "DeepSeek-V3는 MoE 모델이다."
     assert col.decks.name(card.did) == "Course::Unit 1"  # what the README and `quizgen diff` tell learners
+    col.close()
+
+
+def test_newer_notetype_templates_reach_the_learner(course, tmp_path, monkeypatch):
+    """Templates/CSS improve between releases: bumping NOTETYPE_MOD updates the learner's notetype in place."""
+    from quizgen import ids
+    from quizgen.writers import anki as writer
+
+    real_css = writer.read_shipped("anki-card.css")
+    monkeypatch.setattr(writer, "NOTETYPE_MOD", writer.NOTETYPE_MOD - 1000)
+    monkeypatch.setattr(writer, "read_shipped", lambda name: "/* old release */")
+    old = tmp_path / "old"
+    assert run("build", course, "--out", old, "--format", "apkg", "--no-cache").exit_code == 0
+    monkeypatch.undo()
+    new = tmp_path / "new"
+    assert run("build", course, "--out", new, "--format", "apkg", "--no-cache").exit_code == 0
+
+    col = open_collection(tmp_path)
+    import_package(col, old / "course.apkg")
+    assert col.models.get(ids.NOTETYPE_IDS["basic"])["css"] == "/* old release */"
+    import_package(col, new / "course.apkg")
+    col.close()
+    col = open_collection(tmp_path)  # reopened: the Python side caches notetypes
+    assert col.models.get(ids.NOTETYPE_IDS["basic"])["css"] == real_css
+    assert col.note_count() == 4 and len(col.models.all()) == len({m["id"] for m in col.models.all()})
+    assert sum(1 for m in col.models.all() if m["name"].startswith("quizgen")) == 4  # updated, not copied
     col.close()

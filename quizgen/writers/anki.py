@@ -39,7 +39,7 @@ FORMAT = "apkg"
 DESCRIPTION = "Anki packages, one per top-level deck"
 
 # Bump (to a later time) whenever templates or CSS change, never the fields.
-NOTETYPE_MOD = 1_764_000_000
+NOTETYPE_MOD = 1_764_040_000  # last change: bilingual options in one list
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 ZIP_LEVEL = 1  # measured on 100,000 notes: 6% larger than level 6, 2.7x faster
 
@@ -148,12 +148,14 @@ def option_order(fact: Fact) -> list[tuple[Text, bool]]:
     return options  # type: ignore[return-value]
 
 
-def options_html(options: list[tuple[Text, bool]], lang: str) -> str:
+def options_html(options: list[tuple[Text, bool]], l1: str, l2: str) -> str:
+    """One lettered list; each option in the primary language, the other language beneath it, smaller."""
     items = []
     for text, correct in options:
-        value = text.get(lang)
+        first, second = slots(text, l1, l2)
         cls = ' class="qg-correct"' if correct else ""
-        items.append(f"<li{cls}>{esc(value or '')}</li>")
+        other = f'<span class="qg-o2" lang="{l2}">{second}</span>' if second else ""
+        items.append(f'<li{cls}><span class="qg-o1" lang="{l1}">{first}</span>{other}</li>')
     return '<ol class="qg-choices" type="A">' + "".join(items) + "</ol>"
 
 
@@ -167,9 +169,7 @@ def note_fields(fact: Fact, project: Project, media_name: str) -> list[str]:
         f["Answer1"], f["Answer2"] = slots(fact.answer, l1, l2)
     if fact.type == "choice":
         options = option_order(fact)
-        f["Options1"] = options_html(options, l1)
-        if l2 and any(t.get(l2) != t.get(l1) for t, _ in options):
-            f["Options2"] = options_html(options, l2)
+        f["Options1"] = options_html(options, l1, l2)  # Options2 stays empty: both languages are in one list
         letter = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[[c for _, c in options].index(True)]
         f["Answer1"] = f"{letter}. {f['Answer1']}"
         if f["Answer2"]:
