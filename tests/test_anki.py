@@ -247,6 +247,8 @@ def test_shipped_decks_import(tmp_path):
     col = open_collection(tmp_path)
     packages = sorted(out.glob("*.apkg"))
     assert [p.name for p in packages] == ["deepseek.apkg"]
+    assert (root / "quizgen.lock").read_text() == (REPO / "quizgen.lock").read_text(), \
+        "decks changed but quizgen.lock did not: run `make build` and commit quizgen.lock"
     for package in packages:
         import_package(col, package)
     assert col.note_count() == len(project.facts)
