@@ -10,7 +10,6 @@ from the project as it was at a git revision.
 from __future__ import annotations
 
 import difflib
-import hashlib
 import html
 import json
 import os
@@ -25,6 +24,7 @@ from dataclasses import dataclass, field
 from . import ids
 from .errors import QuizgenError
 from .model import Project
+from .writers.anki import note_digest
 
 TYPE_BY_MODEL = {mid: kind for kind, mid in ids.NOTETYPE_IDS.items()}
 
@@ -62,15 +62,10 @@ def project_snapshot(project: Project) -> Snapshot:
     return snap
 
 
-def note_key(deck: str, kind: str, flds: str) -> bytes:
-    """A note in 20 bytes: equal keys mean Anki would see no change."""
-    return hashlib.sha1(f"{deck}\x1e{kind}\x1e{flds}".encode()).digest()
-
-
 def apkg_snapshot(path: str, only: set[str] | None = None, keys: bool = False) -> Snapshot:
     """Read the notes of a package quizgen wrote (other notetypes are ignored).
 
-    `keys=True` keeps only each note's `note_key` (a 100,000-note package then costs a few MB);
+    `keys=True` keeps only each note's `note_digest` (a 100,000-note package then costs a few MB);
     `only` keeps full notes for those fact ids alone.
     """
     snap: Snapshot = {}
@@ -88,7 +83,7 @@ def apkg_snapshot(path: str, only: set[str] | None = None, keys: bool = False) -
                 decks = {int(k): v["name"] for k, v in json.loads(decks_json).items()}
                 models = {int(k): tuple(f["name"] for f in v["flds"]) for k, v in json.loads(models_json).items()}
                 deck_of = dict(conn.execute("SELECT nid, min(did) FROM cards GROUP BY nid"))
-                for nid, mid, flds in conn.execute("SELECT id, mid, flds FROM notes"):
+                for nid, mid, tags, flds in conn.execute("SELECT id, mid, tags, flds FROM notes"):
                     if mid not in TYPE_BY_MODEL or mid not in models:
                         continue
                     names = models[mid]
@@ -97,7 +92,7 @@ def apkg_snapshot(path: str, only: set[str] | None = None, keys: bool = False) -
                     if not fact_id or (only is not None and fact_id not in only):
                         continue
                     deck, kind = decks.get(deck_of.get(nid), "?"), TYPE_BY_MODEL[mid]
-                    snap[fact_id] = note_key(deck, kind, flds) if keys else Note(deck, kind, flds, names)
+                    snap[fact_id] = note_digest(mid, deck, tags, flds) if keys else Note(deck, kind, flds, names)
             finally:
                 conn.close()
     except (OSError, zipfile.BadZipFile, sqlite3.Error, KeyError, ValueError, TypeError) as exc:

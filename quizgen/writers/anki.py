@@ -236,6 +236,14 @@ def media_for(project: Project, fact: Fact, media: dict[str, str]) -> str:
     return name
 
 
+def note_digest(model_id: int, deck: str, tags: str, flds: str) -> str:
+    """A note's content in 16 hex digits: what quizgen.lock records and CHANGES.md compares.
+
+    Equal digests mean Anki would see no change (notetype, deck, tags and fields are all in it).
+    """
+    return hashlib.sha256(f"{model_id}\x1e{deck}\x1e{tags}\x1e{flds}".encode()).hexdigest()[:16]
+
+
 def file_rows(fact_file: FactFile, project: Project) -> dict:
     """Everything one fact file contributes to a package, before note times are known.
 
@@ -249,9 +257,9 @@ def file_rows(fact_file: FactFile, project: Project) -> dict:
         tags = " " + " ".join(note_tags(fact)) + " "
         model_id = ids.NOTETYPE_IDS[fact.type]
         flds = "\x1f".join(fields)
-        note_digest = hashlib.sha256(f"{model_id}\x1e{fact_file.deck}\x1e{tags}\x1e{flds}".encode()).hexdigest()[:16]
+        digest = note_digest(model_id, fact_file.deck, tags, flds)
         cards = [(ordinal, ids.card_id(fact.id, ordinal)) for ordinal in card_ordinals(fact)]
-        notes.append((fact.id, note_digest, ids.note_id(fact.id), ids.note_guid(fact.id), model_id, tags, flds,
+        notes.append((fact.id, digest, ids.note_id(fact.id), ids.note_guid(fact.id), model_id, tags, flds,
                       sort_field(fields[0]), checksum(fields[0]), cards))
     return {"deck": fact_file.deck, "notes": notes, "media": media}
 
@@ -300,19 +308,18 @@ def write_package(path: str, files: list[FactFile], project: Project, options: O
             rows = rows_for(fact_file, project, options)
             did = ids.deck_id(rows["deck"])
             if keys is not None:
-                from ..diff import TYPE_BY_MODEL, Note, note_key
+                from ..diff import TYPE_BY_MODEL, Note
 
                 for row in rows["notes"]:  # keep only notes that differ: memory stays flat at 100,000 notes
-                    kind = TYPE_BY_MODEL[row[4]]
-                    key = keys[row[0]] = note_key(rows["deck"], kind, row[6])
+                    keys[row[0]] = row[1]
                     if previous is not None:
                         options.extra["seen"].add(row[0])
-                        if previous.get(row[0]) != key:
-                            options.extra["changed"][row[0]] = Note(rows["deck"], kind, row[6], FIELDS)
+                        if previous.get(row[0]) != row[1]:
+                            options.extra["changed"][row[0]] = Note(rows["deck"], TYPE_BY_MODEL[row[4]], row[6], FIELDS)
             media.update(rows["media"])
             notes, cards = [], []
-            for fact_id, note_digest, nid, guid, mid, tags, flds, sfld, csum, card_list in rows["notes"]:
-                mod = lock.stamp(fact_id, note_digest) if lock is not None else (options.epoch or 0)
+            for fact_id, digest, nid, guid, mid, tags, flds, sfld, csum, card_list in rows["notes"]:
+                mod = lock.stamp(fact_id, digest) if lock is not None else (options.epoch or 0)
                 nid = _unique(nid, used_note_ids)
                 notes.append((nid, guid, mid, mod, -1, tags, flds, sfld, csum, 0, ""))
                 for ordinal, cid in card_list:
