@@ -270,7 +270,8 @@ def write_changes(tmp: str, extra: dict) -> str:
     differing = (set(changed) | (set(previous) - seen)) & set(previous)
     old = packages_snapshot(extra["previous_paths"], only=differing) if differing else {}
     unchanged = sum(1 for fact_id in seen if fact_id in previous and fact_id not in changed)
-    text = render(compare(old, changed, unchanged), "markdown").replace("# Changes", "# Changes since the previous build", 1)
+    text = render(compare(old, changed, unchanged), "markdown")
+    text = text.replace("# Changes", "# Changes since the previous build", 1)
     with open(os.path.join(tmp, "CHANGES.md"), "w", encoding="utf-8") as fh:
         fh.write(text)
     return "CHANGES.md"

@@ -18,8 +18,8 @@ import click
 from . import __version__
 from .build import build_project
 from .errors import QuizgenError
-from .project import load_project
 from .lint import RULES, lint
+from .project import load_project
 from .quotes import check_quotes
 from .validate import LANG_RE
 from .writers import Options
@@ -56,7 +56,8 @@ def cli():
 @click.option("--format", "formats", multiple=True, metavar="FORMAT",
               help="apkg, html or all (default all); repeat for several.")
 @click.option("--lang", default="both", show_default=True, help="HTML quiz language: a project language or 'both'.")
-@click.option("--forms", default=1, show_default=True, type=click.IntRange(1, 26), help="HTML: shuffled forms A, B, ...")
+@click.option("--forms", default=1, show_default=True, type=click.IntRange(1, 26),
+              help="HTML: shuffled forms A, B, ...")
 @click.option("--seed", default="quizgen", show_default=True, help="HTML: seed for shuffled forms.")
 @click.option("--no-cache", is_flag=True, help="Ignore and rebuild the cache in OUT/.quizgen-cache.")
 def build(project, out, formats, lang, forms, seed, no_cache):

@@ -14,7 +14,7 @@ import unicodedata
 from collections import defaultdict
 
 from .errors import Problem
-from .model import CLOZE_RE, NEUTRAL, Fact, Project, Text
+from .model import CLOZE_RE, NEUTRAL, Fact, Project
 
 RULES = {
     "answer-in-question": "the answer or a wrong option appears verbatim in the question",
@@ -110,8 +110,9 @@ class Linter:
                     self.warn(fact, key, "not-nfc", f"{name}: text is not NFC-normalized; save it composed (NFC)")
                 if FULL_WIDTH_PUNCT.search(value) and HALF_WIDTH_PUNCT.search(plain(value)):
                     ch = FULL_WIDTH_PUNCT.search(value).group(0)
+                    where = f"{name}.{lang}" if lang else name
                     self.warn(fact, key, "mixed-width-punctuation",
-                              f"{name}{'.' + lang if lang else ''}: full-width {ch!r} mixed with half-width punctuation")
+                              f"{where}: full-width {ch!r} mixed with half-width punctuation")
             present = text.langs()
             if NEUTRAL not in present and len(langs) > 1:
                 missing = [lang for lang in langs if lang not in present]

@@ -69,7 +69,7 @@ class Lock:
         """Write atomically, one fact a line, sorted, so that git diffs stay readable."""
         # ids are [a-z0-9_-] and digests hex, so no JSON escaping is needed (a 100,000-fact lock writes in 0.1 s)
         lines = [f'  "{k}": ["{h}", {m}]' for k, (h, m) in sorted(self.entries.items())]
-        body = '{"version": %d, "facts": {\n%s\n}}\n' % (VERSION, ",\n".join(lines))
+        body = f'{{"version": {VERSION}, "facts": {{\n' + ",\n".join(lines) + "\n}}\n"
         directory = os.path.dirname(self.path)
         fd, tmp = tempfile.mkstemp(prefix=".quizgen.lock.", dir=directory)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -290,7 +290,8 @@ def parse_fact(c: Checker, node: Node, deck: str, file_tags, root: str, language
     else:
         fid = c.scalar(keys["id"][1], "id")
         if fid is not None and not ID_RE.match(fid):
-            c.error(keys["id"][1], f"id: {fid!r} must use lowercase letters, digits, '-' and '_' and start with a letter or digit")
+            c.error(keys["id"][1], f"id: {fid!r} must use lowercase letters, digits, '-' and '_' "
+                    "and start with a letter or digit")
         elif fid is not None:
             fields["id"] = fid
     for name in TYPE_KEYS[ftype]:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import base64
+import os
 import re
 import shutil
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, run, write_project
 
 anki = pytest.importorskip("anki.collection", reason="the official 'anki' package is in the test extras")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import collections
 
 import pytest
-
 from conftest import REPO, SHARED_SOURCES
 
 from quizgen.lint import lint

@@ -20,10 +20,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, run, write_project
+
 from quizgen.project import load_project
-from quizgen.writers import anki, html as html_writer
+from quizgen.writers import anki
+from quizgen.writers import html as html_writer
 
 TIMEOUT = 120
 INSTALL = "apt-get install chromium fonts-nanum poppler-utils"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-
 from conftest import run
 
 HEAD = 'deck: "L::D"\nfacts:\n'

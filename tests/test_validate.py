@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from conftest import BASIC, run, snapshot
 
 FACT_HEAD = 'deck: "Test::Deck"\nfacts:\n'

@@ -31,8 +31,8 @@ from genanki.apkg_col import APKG_COL
 from genanki.apkg_schema import APKG_SCHEMA
 
 from .. import ids
-from ..resources import read_shipped
 from ..model import CLOZE_RE, Fact, FactFile, Project, Text
+from ..resources import read_shipped
 from . import Options
 
 FORMAT = "apkg"
