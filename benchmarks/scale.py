@@ -27,7 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 FILES = 100
 SPLITS: list[tuple[float, float]] = []  # plain script: (read YAML + make notes, genanki write) seconds
 
-GENANKI_SCRIPT = r'''
+GENANKI_SCRIPT = r"""
 import gc, glob, os, sys, time, genanki, yaml
 if os.environ.get("BENCH_NO_GC"):
     gc.disable()  # A': the same script, tuned by hand (CPython's GC dominates YAML loading at scale)
@@ -46,7 +46,7 @@ for i, path in enumerate(sorted(glob.glob(root + "/decks/topic-*.yaml"))):
 t1 = time.perf_counter()
 genanki.Package(decks).write_to_file(out)
 print("split", t1 - t0, time.perf_counter() - t1)
-'''
+"""
 
 
 def generate(root: str, n: int) -> None:
@@ -74,15 +74,16 @@ def generate(root: str, n: int) -> None:
             fh.write("\n".join(lines) + "\n")
 
 
-
-
 def peak_rss(cmd: list[str], env=None) -> tuple[float, float]:
     """Time a command and read its own peak RSS via a tiny wrapper (RUSAGE_CHILDREN of a fresh child)."""
-    wrapper = [sys.executable, "-c",
-               "import resource,subprocess,sys,time;t=time.perf_counter();"
-               "r=subprocess.run(sys.argv[1:]);e=time.perf_counter()-t;"
-               "print(e, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024, file=sys.stderr);"
-               "sys.exit(r.returncode)"] + cmd
+    wrapper = [
+        sys.executable,
+        "-c",
+        "import resource,subprocess,sys,time;t=time.perf_counter();"
+        "r=subprocess.run(sys.argv[1:]);e=time.perf_counter()-t;"
+        "print(e, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024, file=sys.stderr);"
+        "sys.exit(r.returncode)",
+    ] + cmd
     proc = subprocess.run(wrapper, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         sys.exit(f"failed: {' '.join(cmd)}\n{proc.stdout[-1000:]}{proc.stderr[-2000:]}")
@@ -107,8 +108,11 @@ def measure(n: int, runs: int, with_html: bool) -> dict:
         for r in range(runs):
             out = os.path.join(work, f"out{r}")
             res["A"].append(peak_rss([sys.executable, script, root, os.path.join(work, f"plain{r}.apkg")], env))
-            res["A'"].append(peak_rss([sys.executable, script, root, os.path.join(work, f"plainng{r}.apkg")],
-                                      {**env, "BENCH_NO_GC": "1"}))
+            res["A'"].append(
+                peak_rss(
+                    [sys.executable, script, root, os.path.join(work, f"plainng{r}.apkg")], {**env, "BENCH_NO_GC": "1"}
+                )
+            )
             lock = os.path.join(root, "quizgen.lock")
             if os.path.exists(lock):
                 os.remove(lock)
@@ -118,8 +122,9 @@ def measure(n: int, runs: int, with_html: bool) -> dict:
                 fh.write(f"  - id: extra-{r}\n    question: Added?\n    answer: Yes\n    source: bench\n")
             res["D"].append(peak_rss([quizgen, "build", root, "--out", out, "--format", "apkg"], env))
             if with_html:
-                res["E"].append(peak_rss([quizgen, "build", root, "--out", os.path.join(work, f"all{r}"),
-                                          "--format", "all"], env))
+                res["E"].append(
+                    peak_rss([quizgen, "build", root, "--out", os.path.join(work, f"all{r}"), "--format", "all"], env)
+                )
         return {k: (min(t for t, _ in v), max(m for _, m in v)) for k, v in res.items() if v}
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -127,18 +132,24 @@ def measure(n: int, runs: int, with_html: bool) -> dict:
 
 def report(n: int, res: dict) -> None:
     a, a2 = res["A"][0], res["A'"][0]
-    print(f"\n{n:,} facts: plain genanki script A = {a:.2f} s (peak RSS {res['A'][1]:.0f} MB); "
-          f"the same script with the GC disabled, A' = {a2:.2f} s")
+    print(
+        f"\n{n:,} facts: plain genanki script A = {a:.2f} s (peak RSS {res['A'][1]:.0f} MB); "
+        f"the same script with the GC disabled, A' = {a2:.2f} s"
+    )
     if len(SPLITS) >= 2:
         (load, write), (load2, write2) = SPLITS[0], SPLITS[1]
-        print(f"  (A = {load:.2f} s reading YAML with CSafeLoader and making genanki notes + {write:.2f} s "
-              f"genanki write_to_file; A' = {load2:.2f} + {write2:.2f} s)")
+        print(
+            f"  (A = {load:.2f} s reading YAML with CSafeLoader and making genanki notes + {write:.2f} s "
+            f"genanki write_to_file; A' = {load2:.2f} + {write2:.2f} s)"
+        )
     labels = {"B": "cold apkg build", "C": "no-op rebuild", "D": "one-file edit", "E": "cold build, all formats"}
     for key, label in labels.items():
         if res.get(key):
             t, rss = res[key]
-            print(f"  {key} {label:<24} {t:7.2f} s   {key}/A = {t / a:5.2f}   {key}/A' = {t / a2:5.2f}"
-                  f"   peak RSS {rss:6.0f} MB")
+            print(
+                f"  {key} {label:<24} {t:7.2f} s   {key}/A = {t / a:5.2f}   {key}/A' = {t / a2:5.2f}"
+                f"   peak RSS {rss:6.0f} MB"
+            )
 
 
 def main() -> None:
@@ -154,8 +165,10 @@ def main() -> None:
             SPLITS.clear()
             res = measure(n, 1, with_html=False)
             a2 = res["A'"][0]
-            print(f"  {n:>8,}  A {res['A'][0]:6.2f}  A' {a2:6.2f}  B {res['B'][0]:6.2f}  C {res['C'][0]:6.2f}  "
-                  f"D {res['D'][0]:6.2f}  B/1k {1000 * res['B'][0] / n:6.3f} s  peak RSS B {res['B'][1]:.0f} MB")
+            print(
+                f"  {n:>8,}  A {res['A'][0]:6.2f}  A' {a2:6.2f}  B {res['B'][0]:6.2f}  C {res['C'][0]:6.2f}  "
+                f"D {res['D'][0]:6.2f}  B/1k {1000 * res['B'][0] / n:6.3f} s  peak RSS B {res['B'][1]:.0f} MB"
+            )
 
 
 if __name__ == "__main__":

@@ -180,8 +180,9 @@ def previous_packages(out: str, cache: Cache | None):
         return None  # not ours: nothing to compare with
 
 
-def build_project(project_dir: str, out: str, formats, options: Options | None = None,
-                  use_cache: bool = True) -> Result:
+def build_project(
+    project_dir: str, out: str, formats, options: Options | None = None, use_cache: bool = True
+) -> Result:
     """Load, validate and build PROJECT into OUT; the CLI's `build`."""
     options = options or Options()
     chosen = resolve_formats(formats)
@@ -211,12 +212,14 @@ def build_project(project_dir: str, out: str, formats, options: Options | None =
         packages = [os.path.join(out, rel) for rel in written if rel.endswith(".apkg")]
         if packages and options.extra.get("note_keys"):
             cache.put(packages_key(packages), options.extra["note_keys"])
-        cache.commit({
-            "inputs": input_fingerprint(root, chosen, options, images),
-            "outputs": {rel: file_digest(os.path.join(out, rel)) for rel in written},
-            "images": images,
-            "facts": len(project.facts),
-        })
+        cache.commit(
+            {
+                "inputs": input_fingerprint(root, chosen, options, images),
+                "outputs": {rel: file_digest(os.path.join(out, rel)) for rel in written},
+                "images": images,
+                "facts": len(project.facts),
+            }
+        )
         stats = {"cache hits": cache.hits, "cache misses": cache.misses}
     return Result(written, len(project.facts), stats=stats)
 

@@ -53,11 +53,13 @@ def cli():
 @cli.command(epilog=EPILOG_BUILD)
 @click.argument("project", default=".", type=click.Path(file_okay=False))
 @click.option("--out", "out", type=click.Path(file_okay=False), help="Output folder (default: PROJECT/dist).")
-@click.option("--format", "formats", multiple=True, metavar="FORMAT",
-              help="apkg, html or all (default all); repeat for several.")
+@click.option(
+    "--format", "formats", multiple=True, metavar="FORMAT", help="apkg, html or all (default all); repeat for several."
+)
 @click.option("--lang", default="both", show_default=True, help="HTML quiz language: a project language or 'both'.")
-@click.option("--forms", default=1, show_default=True, type=click.IntRange(1, 26),
-              help="HTML: shuffled forms A, B, ...")
+@click.option(
+    "--forms", default=1, show_default=True, type=click.IntRange(1, 26), help="HTML: shuffled forms A, B, ..."
+)
 @click.option("--seed", default="quizgen", show_default=True, help="HTML: seed for shuffled forms.")
 @click.option("--no-cache", is_flag=True, help="Ignore and rebuild the cache in OUT/.quizgen-cache.")
 def build(project, out, formats, lang, forms, seed, no_cache):
@@ -77,12 +79,15 @@ def build(project, out, formats, lang, forms, seed, no_cache):
         click.echo(f"built {result.facts} facts into {len(result.files)} files in {out}")
 
 
-CHECK_HELP = """Validate PROJECT and report every problem as path:line: message.
+CHECK_HELP = (
+    """Validate PROJECT and report every problem as path:line: message.
 
 \b
 Lint rules (silence one per fact with `lint: {ignore: [rule]}`,
 or for the whole project under `lint: ignore:` in quizgen.yaml):
-""" + "\n".join(f"  {name:<24} {text}" for name, text in RULES.items()) + """
+"""
+    + "\n".join(f"  {name:<24} {text}" for name, text in RULES.items())
+    + """
 
 \b
 Examples:
@@ -90,12 +95,17 @@ Examples:
   quizgen check my-course --quotes ../sources
   quizgen check --lint --strict
 """
+)
 
 
 @cli.command(help=CHECK_HELP)
 @click.argument("project", default=".", type=click.Path(file_okay=False))
-@click.option("--quotes", "quotes_dir", type=click.Path(exists=True, file_okay=False),
-              help="Folder with the sources' text copies: every quote must occur in its source's file.")
+@click.option(
+    "--quotes",
+    "quotes_dir",
+    type=click.Path(exists=True, file_okay=False),
+    help="Folder with the sources' text copies: every quote must occur in its source's file.",
+)
 @click.option("--lint", "run_lint", is_flag=True, help="Also warn about questions that do not teach well.")
 @click.option("--strict", is_flag=True, help="With --lint: treat warnings as errors (exit 1).")
 def check(project, quotes_dir, run_lint, strict):
@@ -150,8 +160,8 @@ def stats(project):
         "deck": collections.Counter(f.deck for f in facts),
         "type": collections.Counter(f.type for f in facts),
         "language": collections.Counter(
-            lang for f in facts for lang in proj.languages
-            if all(t.get(lang) is not None for _, t in f.texts())),
+            lang for f in facts for lang in proj.languages if all(t.get(lang) is not None for _, t in f.texts())
+        ),
         "source": collections.Counter(f.source or "(none)" for f in facts),
         "with quote": collections.Counter("quote" if f.quote else "no quote" for f in facts),
     }
@@ -165,10 +175,20 @@ def stats(project):
 
 @cli.command()
 @click.argument("project", default=".", type=click.Path(file_okay=False))
-@click.option("--against", required=True, metavar="OLD",
-              help="An earlier build: an .apkg, a folder of them, or git:REV (the project at a git revision).")
-@click.option("--format", "style", type=click.Choice(["text", "markdown", "json"]), default="text",
-              show_default=True, help="markdown is ready for release notes; json is for scripts.")
+@click.option(
+    "--against",
+    required=True,
+    metavar="OLD",
+    help="An earlier build: an .apkg, a folder of them, or git:REV (the project at a git revision).",
+)
+@click.option(
+    "--format",
+    "style",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="markdown is ready for release notes; json is for scripts.",
+)
 def diff(project, against, style):
     """Show what importing the current build will change for a learner.
 
@@ -198,8 +218,10 @@ def main(argv=None):
     except Exception as exc:  # a bug, not bad input: one line, exit 3
         if os.environ.get("QUIZGEN_DEBUG"):
             raise
-        click.echo(f"quizgen: internal error: {type(exc).__name__}: {exc} (set QUIZGEN_DEBUG=1 for details; "
-                   "please report it)", err=True)
+        click.echo(
+            f"quizgen: internal error: {type(exc).__name__}: {exc} (set QUIZGEN_DEBUG=1 for details; please report it)",
+            err=True,
+        )
         sys.exit(3)
 
 

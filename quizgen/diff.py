@@ -87,8 +87,11 @@ def apkg_snapshot(path: str, only: set[str] | None = None, keys: bool = False) -
                     if mid not in TYPE_BY_MODEL or mid not in models:
                         continue
                     names = models[mid]
-                    fact_id = flds.rsplit("\x1f", 1)[-1] if names and names[-1] == "FactId" else \
-                        dict(zip(names, flds.split("\x1f"))).get("FactId")
+                    fact_id = (
+                        flds.rsplit("\x1f", 1)[-1]
+                        if names and names[-1] == "FactId"
+                        else dict(zip(names, flds.split("\x1f"))).get("FactId")
+                    )
                     if not fact_id or (only is not None and fact_id not in only):
                         continue
                     deck, kind = decks.get(deck_of.get(nid), "?"), TYPE_BY_MODEL[mid]
@@ -124,8 +127,14 @@ def git_snapshot(project_dir: str, rev: str) -> Snapshot:
     if git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").returncode != 0:
         raise QuizgenError(f"git:{rev}: no such revision")
     # Run from the project folder, git archive takes paths and writes entries relative to it.
-    archive = git("archive", "--format=tar", rev, "--", "decks", *(
-        ["quizgen.yaml"] if git("cat-file", "-e", f"{rev}:{prefix}quizgen.yaml").returncode == 0 else []))
+    archive = git(
+        "archive",
+        "--format=tar",
+        rev,
+        "--",
+        "decks",
+        *(["quizgen.yaml"] if git("cat-file", "-e", f"{rev}:{prefix}quizgen.yaml").returncode == 0 else []),
+    )
     if archive.returncode != 0:
         raise QuizgenError(f"git:{rev}: has no decks/ folder at {prefix or './'}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -198,14 +207,24 @@ def as_text(value: str) -> str:
 
 
 def label(name: str, note: Note, langs: dict[str, str]) -> str:
-    base = {"Prompt": {"cloze": "text", "truefalse": "statement"}.get(note.type, "question"),
-            "Answer": "answer", "Options": "options", "Explanation": "explanation"}
+    base = {
+        "Prompt": {"cloze": "text", "truefalse": "statement"}.get(note.type, "question"),
+        "Answer": "answer",
+        "Options": "options",
+        "Explanation": "explanation",
+    }
     for prefix, word in base.items():
         if name.startswith(prefix) and name[-1] in "12":
             lang = langs.get(f"Lang{name[-1]}", "")
             return f"{word} ({lang})" if lang else word
-    return {"Source": "source", "SourceUrl": "source link", "SourceDate": "source date",
-            "SourcePublisher": "source publisher", "Quote": "quote", "Image": "image"}.get(name, name)
+    return {
+        "Source": "source",
+        "SourceUrl": "source link",
+        "SourceDate": "source date",
+        "SourcePublisher": "source publisher",
+        "Quote": "quote",
+        "Image": "image",
+    }.get(name, name)
 
 
 def compare(old: Snapshot, new: Snapshot, unchanged: int = 0) -> Diff:
@@ -224,8 +243,11 @@ def compare(old: Snapshot, new: Snapshot, unchanged: int = 0) -> Diff:
             continue
         langs = dict(b.fields)
         af = dict(a.fields)
-        fields = [(label(name, b, langs), as_text(af.get(name, "")), as_text(value))
-                  for name, value in b.fields if name not in SKIP and af.get(name, "") != value]
+        fields = [
+            (label(name, b, langs), as_text(af.get(name, "")), as_text(value))
+            for name, value in b.fields
+            if name not in SKIP and af.get(name, "") != value
+        ]
         kind = "moved" if a.deck != b.deck else "changed"
         if kind == "changed" and not fields and a.type == b.type:
             unchanged += 1
@@ -236,6 +258,7 @@ def compare(old: Snapshot, new: Snapshot, unchanged: int = 0) -> Diff:
 
 def rename_warnings(changes: list[Change], old: Snapshot, new: Snapshot) -> list[str]:
     """A removed and an added fact in the same deck with nearly the same text: probably a renamed id."""
+
     def words(note: Note) -> str:
         return " ".join(as_text(v) for k, v in note.fields if k.startswith(("Prompt", "Answer")))
 
@@ -250,7 +273,8 @@ def rename_warnings(changes: list[Change], old: Snapshot, new: Snapshot) -> list
             if ratio >= 0.8:
                 warnings.append(
                     f"did you rename `{r.fact_id}` to `{a.fact_id}`? Renaming an id loses learners' review "
-                    f"history (Anki sees a new note and keeps the old one); put the old id back to update it instead")
+                    f"history (Anki sees a new note and keeps the old one); put the old id back to update it instead"
+                )
     return warnings
 
 
@@ -271,7 +295,7 @@ def word_diff(old: str, new: str, style: str) -> str:
             out.append("".join(b[j1:j2]))  # the new text's spacing
             continue
         old_part, new_part = "".join(a[i1:i2]), "".join(b[j1:j2])
-        space = old_part[len(old_part.rstrip()):] if op != "insert" else new_part[len(new_part.rstrip()):]
+        space = old_part[len(old_part.rstrip()) :] if op != "insert" else new_part[len(new_part.rstrip()) :]
         if old_part.strip():
             out.append(f"{marks[0]}{old_part.rstrip()}{marks[1]}")
         if new_part.strip():
@@ -290,16 +314,32 @@ EFFECT = {
 
 def render(diff: Diff, style: str = "text") -> str:
     if style == "json":
-        return json.dumps({
-            "counts": {**diff.counts(), "unchanged": diff.unchanged},
-            "warnings": diff.warnings,
-            "changes": [{"id": c.fact_id, "kind": c.kind, "deck": c.deck, **({"from_deck": c.old_deck} if c.old_deck
-                         else {}), "fields": [{"field": f, "old": o, "new": n} for f, o, n in c.fields]}
-                        for c in diff.changes],
-        }, ensure_ascii=False, indent=2) + "\n"
+        return (
+            json.dumps(
+                {
+                    "counts": {**diff.counts(), "unchanged": diff.unchanged},
+                    "warnings": diff.warnings,
+                    "changes": [
+                        {
+                            "id": c.fact_id,
+                            "kind": c.kind,
+                            "deck": c.deck,
+                            **({"from_deck": c.old_deck} if c.old_deck else {}),
+                            "fields": [{"field": f, "old": o, "new": n} for f, o, n in c.fields],
+                        }
+                        for c in diff.changes
+                    ],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+            + "\n"
+        )
     counts = diff.counts()
-    summary = (f"{counts['added']} added, {counts['changed']} changed, {counts['removed']} removed, "
-               f"{counts['moved']} moved, {diff.unchanged} unchanged")
+    summary = (
+        f"{counts['added']} added, {counts['changed']} changed, {counts['removed']} removed, "
+        f"{counts['moved']} moved, {diff.unchanged} unchanged"
+    )
     lines = []
     md = style == "markdown"
     lines.append("# Changes" if md else "Changes")

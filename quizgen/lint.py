@@ -69,8 +69,11 @@ def appears(needle: str, haystack: str) -> bool:
 
 def near(a: str, b: str) -> bool:
     """Nearly the same words; options that differ in their numbers are different answers."""
-    return (len(a) > 6 and re.findall(r"\d+", a) == re.findall(r"\d+", b)
-            and difflib.SequenceMatcher(None, squash(a), squash(b)).ratio() >= 0.9)
+    return (
+        len(a) > 6
+        and re.findall(r"\d+", a) == re.findall(r"\d+", b)
+        and difflib.SequenceMatcher(None, squash(a), squash(b)).ratio() >= 0.9
+    )
 
 
 def plain(text: str) -> str:
@@ -111,8 +114,12 @@ class Linter:
                 if FULL_WIDTH_PUNCT.search(value) and HALF_WIDTH_PUNCT.search(plain(value)):
                     ch = FULL_WIDTH_PUNCT.search(value).group(0)
                     where = f"{name}.{lang}" if lang else name
-                    self.warn(fact, key, "mixed-width-punctuation",
-                              f"{where}: full-width {ch!r} mixed with half-width punctuation")
+                    self.warn(
+                        fact,
+                        key,
+                        "mixed-width-punctuation",
+                        f"{where}: full-width {ch!r} mixed with half-width punctuation",
+                    )
             present = text.langs()
             if NEUTRAL not in present and len(langs) > 1:
                 missing = [lang for lang in langs if lang not in present]
@@ -128,8 +135,12 @@ class Linter:
                 value = text.get(lang) if lang else text.values()[0]
                 if value and appears(value, question):
                     what = "the answer" if name == "answer" else f"a wrong option ({name})"
-                    self.warn(fact, "question", "answer-in-question",
-                              f"question{'.' + lang if lang else ''}: contains {what} {value!r} verbatim")
+                    self.warn(
+                        fact,
+                        "question",
+                        "answer-in-question",
+                        f"question{'.' + lang if lang else ''}: contains {what} {value!r} verbatim",
+                    )
                     break
 
     def cloze_visible(self, fact: Fact) -> None:
@@ -137,8 +148,12 @@ class Linter:
             outside = CLOZE_RE.sub(" ", value)
             for m in CLOZE_RE.finditer(value):
                 if appears(m.group(2), outside):
-                    self.warn(fact, "text", "answer-in-question",
-                              f"text{'.' + lang if lang else ''}: the hidden {m.group(2)!r} is also visible")
+                    self.warn(
+                        fact,
+                        "text",
+                        "answer-in-question",
+                        f"text{'.' + lang if lang else ''}: the hidden {m.group(2)!r} is also visible",
+                    )
 
     def options(self, fact: Fact) -> None:
         langs = self.project.languages
@@ -147,25 +162,45 @@ class Linter:
             wrong = [w.get(lang) or "" for w in fact.wrong]
             for i, w in enumerate(wrong):
                 if w != answer and squash(w) == squash(answer):
-                    self.warn(fact, "wrong", "distractor-like-answer",
-                              f"wrong[{i}].{lang}: {w!r} differs from the answer only in spacing or case")
+                    self.warn(
+                        fact,
+                        "wrong",
+                        "distractor-like-answer",
+                        f"wrong[{i}].{lang}: {w!r} differs from the answer only in spacing or case",
+                    )
                 for j in range(i):
                     if squash(w) == squash(wrong[j]) or near(w, wrong[j]):
-                        self.warn(fact, "wrong", "duplicate-distractor",
-                                  f"wrong[{i}].{lang}: nearly the same as wrong[{j}] ({w!r} / {wrong[j]!r})")
+                        self.warn(
+                            fact,
+                            "wrong",
+                            "duplicate-distractor",
+                            f"wrong[{i}].{lang}: nearly the same as wrong[{j}] ({w!r} / {wrong[j]!r})",
+                        )
             for text in [answer, *wrong]:
                 if ABOVE.search(text):
-                    self.warn(fact, "wrong", "all-of-the-above",
-                              f"{lang}: {text!r}: options are shuffled, so 'all/none of the above' has no meaning")
+                    self.warn(
+                        fact,
+                        "wrong",
+                        "all-of-the-above",
+                        f"{lang}: {text!r}: options are shuffled, so 'all/none of the above' has no meaning",
+                    )
             lengths = [len(w) for w in wrong if w]
             if lengths and len(answer) >= 12 and len(answer) > 1.7 * max(lengths):
-                self.warn(fact, "answer", "option-length",
-                          f"answer.{lang}: {len(answer)} characters against at most {max(lengths)} for the wrong "
-                          "options; the longest option is easy to guess")
+                self.warn(
+                    fact,
+                    "answer",
+                    "option-length",
+                    f"answer.{lang}: {len(answer)} characters against at most {max(lengths)} for the wrong "
+                    "options; the longest option is easy to guess",
+                )
             elif lengths and min(lengths) >= 12 and len(answer) * 2.5 < min(lengths):
-                self.warn(fact, "answer", "option-length",
-                          f"answer.{lang}: {len(answer)} characters against at least {min(lengths)} for the wrong "
-                          "options; the odd one out is easy to guess")
+                self.warn(
+                    fact,
+                    "answer",
+                    "option-length",
+                    f"answer.{lang}: {len(answer)} characters against at least {min(lengths)} for the wrong "
+                    "options; the odd one out is easy to guess",
+                )
             if all(t.langs() == (NEUTRAL,) for t in [fact.answer, *fact.wrong]):
                 break  # language-neutral options: one pass is enough
 
@@ -181,8 +216,12 @@ class Linter:
         words = [w for t in terms for w in WORD.findall(t)]
         if not any(appears(w, fact.quote) for w in words):
             shown = " / ".join(dict.fromkeys(terms))
-            self.warn(fact, "quote", "quote-missing-answer",
-                      f"quote: does not contain the answer's key term ({shown!r}); does it support the fact?")
+            self.warn(
+                fact,
+                "quote",
+                "quote-missing-answer",
+                f"quote: does not contain the answer's key term ({shown!r}); does it support the fact?",
+            )
 
     # -- across facts -----------------------------------------------------------------
 
@@ -193,8 +232,9 @@ class Linter:
         index: dict[str, list[int]] = defaultdict(list)
         for i, fact in enumerate(facts):
             text = plain(fact.prompt.get(lang) or "")
-            toks = frozenset(w for w in (x.casefold().strip(".-") for x in WORD.findall(text))
-                             if len(w) > 1 and w not in STOPWORDS)
+            toks = frozenset(
+                w for w in (x.casefold().strip(".-") for x in WORD.findall(text)) if len(w) > 1 and w not in STOPWORDS
+            )
             tokens[fact.id] = toks
             for t in toks:
                 index[t].append(i)
@@ -211,8 +251,12 @@ class Linter:
                     seen.add((i, j))
                     ta, tb = tokens[facts[i].id], tokens[facts[j].id]
                     if len(ta) >= 4 and len(tb) >= 4 and len(ta & tb) / len(ta | tb) >= 0.75:
-                        self.warn(facts[j], "id", "near-duplicate-fact",
-                                  f"asks nearly the same as {facts[i].id!r} ({facts[i].path}:{facts[i].line})")
+                        self.warn(
+                            facts[j],
+                            "id",
+                            "near-duplicate-fact",
+                            f"asks nearly the same as {facts[i].id!r} ({facts[i].path}:{facts[i].line})",
+                        )
 
 
 def lint(project: Project) -> list[Problem]:
@@ -223,6 +267,13 @@ def lint(project: Project) -> list[Problem]:
     linter.near_duplicates(facts)
     problems = linter.problems
     for rule in set(project.lint_ignore).union(*(f.lint_ignore for f in facts)) - set(RULES):
-        problems.append(Problem("quizgen.yaml", 0, f"unknown lint rule {rule!r} in lint.ignore "
-                                f"(rules: {', '.join(RULES)})", rule="unknown-rule", severity="warning"))
+        problems.append(
+            Problem(
+                "quizgen.yaml",
+                0,
+                f"unknown lint rule {rule!r} in lint.ignore (rules: {', '.join(RULES)})",
+                rule="unknown-rule",
+                severity="warning",
+            )
+        )
     return sorted(problems, key=Problem.sort_key)

@@ -16,8 +16,21 @@ NEUTRAL = ""  # language key of a plain-string text: the same words in every lan
 
 # Keys whose line a fact remembers, in a fixed order: `Fact.lines` packs one line number per
 # key into a few bytes (a tuple of (name, line) pairs cost ~800 bytes a fact at 100,000 facts).
-LINE_KEYS = ("id", "type", "question", "answer", "wrong", "text", "statement", "explanation",
-             "source", "quote", "tags", "image", "lint")
+LINE_KEYS = (
+    "id",
+    "type",
+    "question",
+    "answer",
+    "wrong",
+    "text",
+    "statement",
+    "explanation",
+    "source",
+    "quote",
+    "tags",
+    "image",
+    "lint",
+)
 _LINES = struct.Struct(f"<{len(LINE_KEYS)}I")
 
 

@@ -35,8 +35,11 @@ def check_quotes(project: Project, quotes_dir: str) -> list[Problem]:
             problems.append(Problem(fact.path, line, "quote: the fact has no source to check the quote against"))
             continue
         if not source.file:
-            problems.append(Problem(
-                fact.path, line, f"quote: source {source.id!r} has no 'file' (a local copy to check quotes against)"))
+            problems.append(
+                Problem(
+                    fact.path, line, f"quote: source {source.id!r} has no 'file' (a local copy to check quotes against)"
+                )
+            )
             continue
         if source.file not in texts:
             full = os.path.join(quotes_dir, source.file)
@@ -47,9 +50,9 @@ def check_quotes(project: Project, quotes_dir: str) -> list[Problem]:
                 texts[source.file] = normalize(raw) if raw is not None else None
         haystack = texts[source.file]
         if haystack is None:
-            problems.append(Problem(
-                fact.path, line, f"quote: source file {source.file!r} not found in {quotes_dir}"))
+            problems.append(Problem(fact.path, line, f"quote: source file {source.file!r} not found in {quotes_dir}"))
         elif normalize(fact.quote) not in haystack:
-            problems.append(Problem(
-                fact.path, line, f"quote: not found verbatim in {source.file} (source {source.id!r})"))
+            problems.append(
+                Problem(fact.path, line, f"quote: not found verbatim in {source.file} (source {source.id!r})")
+            )
     return problems

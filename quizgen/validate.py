@@ -112,8 +112,10 @@ class Checker:
         for lang, key, value in self.keys_of(node):
             if lang not in languages:
                 langs = ", ".join(languages)
-                self.error(key, f"{field}: unknown language {lang!r} (project languages: {langs})"
-                           + did_you_mean(lang, languages))
+                self.error(
+                    key,
+                    f"{field}: unknown language {lang!r} (project languages: {langs})" + did_you_mean(lang, languages),
+                )
                 ok = False
                 continue
             text = self.scalar(value, f"{field}.{lang}")
@@ -271,8 +273,10 @@ def parse_fact(c: Checker, node: Node, deck: str, file_tags, root: str, language
     if "type" in raw:
         t = c.scalar(raw["type"][1], "type")
         if t is not None and t.strip() not in TYPES:
-            c.error(raw["type"][1], f"type: unknown fact type {t!r} (use one of: {', '.join(TYPES)})"
-                    + did_you_mean(t.strip(), TYPES))
+            c.error(
+                raw["type"][1],
+                f"type: unknown fact type {t!r} (use one of: {', '.join(TYPES)})" + did_you_mean(t.strip(), TYPES),
+            )
             return None
         if t is None:
             return None
@@ -290,8 +294,10 @@ def parse_fact(c: Checker, node: Node, deck: str, file_tags, root: str, language
     else:
         fid = c.scalar(keys["id"][1], "id")
         if fid is not None and not ID_RE.match(fid):
-            c.error(keys["id"][1], f"id: {fid!r} must use lowercase letters, digits, '-' and '_' "
-                    "and start with a letter or digit")
+            c.error(
+                keys["id"][1],
+                f"id: {fid!r} must use lowercase letters, digits, '-' and '_' and start with a letter or digit",
+            )
         elif fid is not None:
             fields["id"] = fid
     for name in TYPE_KEYS[ftype]:

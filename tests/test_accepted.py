@@ -12,8 +12,10 @@ def texts(root):
 
 
 def test_bom_crlf_and_korean(project):
-    content = ('deck: "한국어::덱"\r\nfacts:\r\n  - id: ko-1\r\n    question: {ko: 전문가 혼합이란?, en: What is MoE?}\r\n'
-               '    answer: {ko: 여러 전문가 중 일부만 쓰는 구조, en: Only some experts run}\r\n')
+    content = (
+        'deck: "한국어::덱"\r\nfacts:\r\n  - id: ko-1\r\n    question: {ko: 전문가 혼합이란?, en: What is MoE?}\r\n'
+        "    answer: {ko: 여러 전문가 중 일부만 쓰는 구조, en: Only some experts run}\r\n"
+    )
     root = project({"decks/a.yaml": b"\xef\xbb\xbf" + content.encode("utf-8")})
     facts = texts(root)
     assert facts["ko-1"].question.get("ko") == "전문가 혼합이란?"
@@ -22,7 +24,9 @@ def test_bom_crlf_and_korean(project):
 
 
 def test_scalars_are_kept_as_written(project):
-    root = project({"decks/a.yaml": """\
+    root = project(
+        {
+            "decks/a.yaml": """\
         deck: D
         facts:
           - id: yes-no
@@ -40,7 +44,9 @@ def test_scalars_are_kept_as_written(project):
           - id: octal
             question: 0o17
             answer: 1e3
-        """})
+        """
+        }
+    )
     facts = texts(root)
     assert facts["yes-no"].answer.get("en") == "Yes"
     assert facts["version"].answer.get("en") == "3.10"
@@ -58,7 +64,9 @@ def test_huge_field(project):
 
 
 def test_plain_text_is_language_neutral_and_tags_merge(project):
-    root = project({"decks/a.yaml": """\
+    root = project(
+        {
+            "decks/a.yaml": """\
         deck: D
         tags: [file-tag]
         facts:
@@ -66,7 +74,9 @@ def test_plain_text_is_language_neutral_and_tags_merge(project):
             question: {ko: 질문, en: Question}
             answer: H800
             tags: [own tag, file-tag]
-        """})
+        """
+        }
+    )
     fact = texts(root)["a"]
     assert fact.answer.get("ko") == fact.answer.get("en") == "H800"
     assert fact.tags == ("file-tag", "own tag")
@@ -78,10 +88,12 @@ def test_yml_suffix_and_subfolders(project):
 
 
 def test_custom_languages(project):
-    root = project({
-        "quizgen.yaml": "languages: [ja, en]\n",
-        "decks/a.yaml": "deck: D\nfacts:\n  - id: a\n    question: {ja: 質問, en: Q}\n    answer: {ja: 答え, en: A}\n",
-    })
+    root = project(
+        {
+            "quizgen.yaml": "languages: [ja, en]\n",
+            "decks/a.yaml": "deck: D\nfacts:\n  - id: a\n    question: {ja: 質問, en: Q}\n    answer: {ja: 答え, en: A}\n",
+        }
+    )
     assert load_project(str(root)).languages == ("ja", "en")
 
 

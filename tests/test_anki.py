@@ -59,8 +59,12 @@ def course(tmp_path):
 def build(root: Path, out: Path, env: dict | None = None) -> Path:
     """Build through the real `quizgen` command, as a user (and CI) would."""
     exe = Path(sys.executable).parent / "quizgen"
-    proc = subprocess.run([str(exe), "build", str(root), "--out", str(out), "--format", "apkg"],
-                          capture_output=True, text=True, env={**os.environ, **(env or {})})
+    proc = subprocess.run(
+        [str(exe), "build", str(root), "--out", str(out), "--format", "apkg"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
     assert proc.returncode == 0, proc.stderr
     return out
 
@@ -150,12 +154,15 @@ def test_update_cycle_keeps_history_and_delivers_edits(course, tmp_path):
     col.update_note(learner_note)
 
     text = (course / "decks/unit1.yaml").read_text()
-    text = text.replace("6710억 개", "약 6710억 개").replace("facts:\n", """facts:
+    text = text.replace("6710억 개", "약 6710억 개").replace(
+        "facts:\n",
+        """facts:
   - id: new-1
     question: {ko: 새 질문, en: New question}
     answer: {ko: 새 답, en: New answer}
     source: v3
-""")
+""",
+    )
     (course / "decks/unit1.yaml").write_text(text)
     build(course, out)
     log = import_package(col, out / "course.apkg")
@@ -191,13 +198,19 @@ def test_rebuild_is_byte_identical_across_hash_seeds(course, tmp_path):
 
 
 def test_markup_in_facts_is_escaped(tmp_path):
-    root = write_project(tmp_path / "p", {"decks/x.yaml": """\
+    root = write_project(
+        tmp_path / "p",
+        {
+            "decks/x.yaml": """\
         deck: X
         facts:
           - id: xss
             question: "<script>alert(1)</script> & <b>bold</b>"
             answer: "<img src=x onerror=alert(1)>"
-        """}, None)
+        """
+        },
+        None,
+    )
     out = build(root, tmp_path / "out")
     col = open_collection(tmp_path)
     import_package(col, out / "x.apkg")
@@ -246,14 +259,16 @@ def test_shipped_decks_import(tmp_path):
     col = open_collection(tmp_path)
     packages = sorted(out.glob("*.apkg"))
     assert [p.name for p in packages] == ["deepseek.apkg"]
-    assert (root / "quizgen.lock").read_text() == (REPO / "quizgen.lock").read_text(), \
+    assert (root / "quizgen.lock").read_text() == (REPO / "quizgen.lock").read_text(), (
         "decks changed but quizgen.lock did not: run `make build` and commit quizgen.lock"
+    )
     for package in packages:
         import_package(col, package)
     assert col.note_count() == len(project.facts)
     expected_cards = sum(
-        len({m for _, v in f.text.items for m in re.findall(r"\{\{c(\d+)::", v)}) if f.type == "cloze"
-        else 1 for f in project.facts)
+        len({m for _, v in f.text.items for m in re.findall(r"\{\{c(\d+)::", v)}) if f.type == "cloze" else 1
+        for f in project.facts
+    )
     assert col.card_count() == expected_cards
     assert col.fix_integrity()[1]
     col.close()
@@ -267,8 +282,9 @@ def test_moved_fact_updates_note_but_cards_stay(course, tmp_path):
     text = path.read_text()
     start = text.index("  - id: tf-1")
     path.write_text(text[:start])
-    (course / "decks/unit2.yaml").write_text('deck: "Course::Unit 2"\nfacts:\n' + text[start:].replace(
-        "V3는 MoE 모델이다.", "DeepSeek-V3는 MoE 모델이다."))
+    (course / "decks/unit2.yaml").write_text(
+        'deck: "Course::Unit 2"\nfacts:\n' + text[start:].replace("V3는 MoE 모델이다.", "DeepSeek-V3는 MoE 모델이다.")
+    )
     build(course, out)
     log = import_package(col, out / "course.apkg")
     assert len(log.updated) == 1 and len(log.new) == 0

@@ -17,8 +17,12 @@ def make_project(root: Path, files: int = 4, per_file: int = 30) -> Path:
     for i in range(files):
         lines = [f'deck: "Big::Topic {i}"', "facts:"]
         for k in range(per_file):
-            lines += [f"  - id: t{i}-f{k}", f"    question: {{ko: 질문 {i}-{k}, en: Question {i}-{k}}}",
-                      f"    answer: {{ko: 답 {k}, en: Answer {k}}}", "    source: src"]
+            lines += [
+                f"  - id: t{i}-f{k}",
+                f"    question: {{ko: 질문 {i}-{k}, en: Question {i}-{k}}}",
+                f"    answer: {{ko: 답 {k}, en: Answer {k}}}",
+                "    source: src",
+            ]
         decks[f"decks/topic-{i}.yaml"] = "\n".join(lines) + "\n"
     return write_project(root, decks)
 
@@ -118,8 +122,12 @@ def test_builds_identical_across_hash_seeds(tmp_path):
         out = tmp_path / f"out{seed}"
         exe = Path(sys.executable).parent / "quizgen"
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        subprocess.run([str(exe), "build", str(root), "--out", str(out), "--format", "apkg", "--no-cache"],
-                       check=True, env=env, capture_output=True)
+        subprocess.run(
+            [str(exe), "build", str(root), "--out", str(out), "--format", "apkg", "--no-cache"],
+            check=True,
+            env=env,
+            capture_output=True,
+        )
         outputs.append(package(out))
     assert outputs[0] == outputs[1]
 

@@ -17,8 +17,9 @@ ARTICLE = "딥시크 개발에 엔비디아 저사양 AI칩 H800 2048대가\n사
 
 
 def fact(quote: str) -> str:
-    return ('deck: D\nfacts:\n  - id: q\n    question: 몇 대?\n    answer: "2048"\n    source: art\n'
-            f'    quote: "{quote}"\n')
+    return (
+        f'deck: D\nfacts:\n  - id: q\n    question: 몇 대?\n    answer: "2048"\n    source: art\n    quote: "{quote}"\n'
+    )
 
 
 def test_quotes_verbatim_after_nfc_and_whitespace(project, tmp_path):
@@ -61,8 +62,7 @@ def example(tmp_path: Path) -> Path:
 
 def test_quiet_in_a_pipe(tmp_path):
     root = example(tmp_path)
-    proc = subprocess.run([QUIZGEN, "build", str(root), "--out", str(tmp_path / "out")],
-                          capture_output=True, text=True)
+    proc = subprocess.run([QUIZGEN, "build", str(root), "--out", str(tmp_path / "out")], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stderr == ""
     assert proc.stdout.startswith("built 4 facts")
 
@@ -70,8 +70,12 @@ def test_quiet_in_a_pipe(tmp_path):
 def test_progress_on_a_terminal(tmp_path):
     root = example(tmp_path)
     leader, follower = pty.openpty()
-    proc = subprocess.run([QUIZGEN, "build", str(root), "--out", str(tmp_path / "out")],
-                          stdout=subprocess.PIPE, stderr=follower, text=True)
+    proc = subprocess.run(
+        [QUIZGEN, "build", str(root), "--out", str(tmp_path / "out")],
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        text=True,
+    )
     os.close(follower)
     shown = b""
     try:

@@ -75,8 +75,9 @@ def test_article_errors_are_not_taught_as_facts(project):
     """The blog's 'former president' and the column's technique names appear only as claims, never as answers."""
     for fact in project.facts:
         answers = [v for t in ([fact.answer] if fact.answer else []) for v in t.values()]
-        answers += [m.group(2) for t in ([fact.text] if fact.text else []) for v in t.values()
-                    for m in CLOZE_RE.finditer(v)]
+        answers += [
+            m.group(2) for t in ([fact.text] if fact.text else []) for v in t.values() for m in CLOZE_RE.finditer(v)
+        ]
         for value in answers:
             assert "전 대통령" not in value.replace("전 대통령이었", ""), fact.id
             for term in ("계층적 동적 토큰 관리", "양자화 기반 분산 학습", "다단계 지식 증류"):

@@ -38,11 +38,15 @@ def v2(root):
     a = a.replace("  - id: moe-intro", "  - id: moe-definition")
     start = a.index("  - id: drop-me")
     a = a[:start]
-    (root / "decks/a.yaml").write_text(a + "  - id: brand-new\n    question: {ko: 새 질문, en: A new question}\n"
-                                           "    answer: {ko: 새 답, en: New answer}\n")
-    (root / "decks/b.yaml").write_text('deck: "Course::B"\nfacts:\n  - id: move-me\n'
-                                       "    question: {ko: 옮겨질 질문, en: A question that moves}\n"
-                                       "    answer: {ko: 이동, en: Moved}\n")
+    (root / "decks/a.yaml").write_text(
+        a + "  - id: brand-new\n    question: {ko: 새 질문, en: A new question}\n"
+        "    answer: {ko: 새 답, en: New answer}\n"
+    )
+    (root / "decks/b.yaml").write_text(
+        'deck: "Course::B"\nfacts:\n  - id: move-me\n'
+        "    question: {ko: 옮겨질 질문, en: A question that moves}\n"
+        "    answer: {ko: 이동, en: Moved}\n"
+    )
 
 
 @pytest.fixture
@@ -83,9 +87,19 @@ def test_diff_against_git_revision(tmp_path):
     repo = tmp_path / "repo"
 
     def git(*args):
-        subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
-                       env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t",
-                            "GIT_COMMITTER_EMAIL": "t@x", "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
+        subprocess.run(
+            ["git", "-C", str(repo), *args],
+            check=True,
+            capture_output=True,
+            env={
+                "GIT_AUTHOR_NAME": "t",
+                "GIT_AUTHOR_EMAIL": "t@x",
+                "GIT_COMMITTER_NAME": "t",
+                "GIT_COMMITTER_EMAIL": "t@x",
+                "HOME": str(tmp_path),
+                "PATH": "/usr/bin:/bin",
+            },
+        )
 
     git("init", "-q")
     git("add", "-A")

@@ -7,9 +7,44 @@ import re
 
 from conftest import REPO, run, write_project
 
-TOKENS = [":", "-", " ", "\n", "{", "}", "[", "]", "'", '"', "&a ", "*a", "!!str ", "!x ", "#", "|", ">", "\t",
-          "{{c1::", "}}", "~", "?", ",", "\x00", "\ufeff", "가", "true", "type: cloze", "id: x", "  ", "\r\n",
-          "%YAML 1.1\n", "---\n", "...\n", "<<: *a", "\udcff"]
+TOKENS = [
+    ":",
+    "-",
+    " ",
+    "\n",
+    "{",
+    "}",
+    "[",
+    "]",
+    "'",
+    '"',
+    "&a ",
+    "*a",
+    "!!str ",
+    "!x ",
+    "#",
+    "|",
+    ">",
+    "\t",
+    "{{c1::",
+    "}}",
+    "~",
+    "?",
+    ",",
+    "\x00",
+    "\ufeff",
+    "가",
+    "true",
+    "type: cloze",
+    "id: x",
+    "  ",
+    "\r\n",
+    "%YAML 1.1\n",
+    "---\n",
+    "...\n",
+    "<<: *a",
+    "\udcff",
+]
 LOCATED = re.compile(r"^(decks/[\w./-]+|quizgen\.yaml)(:\d+)?: |^\d+ problems? found$")
 
 
@@ -20,10 +55,10 @@ def mutate(text: str, rng: random.Random) -> str:
         if op < 0.4:
             text = text[:pos] + rng.choice(TOKENS) + text[pos:]
         elif op < 0.7:
-            text = text[:pos] + text[pos + rng.randint(1, 30):]
+            text = text[:pos] + text[pos + rng.randint(1, 30) :]
         else:
             j = rng.randrange(len(text))
-            text = text[:pos] + text[j:j + rng.randint(1, 40)] + text[pos:]
+            text = text[:pos] + text[j : j + rng.randint(1, 40)] + text[pos:]
     return text
 
 

@@ -64,8 +64,9 @@ CHROMIUM_FLAGS = (
 
 def chromium(exe: str, tmp: Path, *args: str) -> subprocess.CompletedProcess:
     profile = tmp / f"chromium-profile-{os.getpid()}-{len(list(tmp.glob('chromium-profile-*')))}"
-    proc = subprocess.run([exe, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
-                          capture_output=True, text=True, timeout=TIMEOUT)
+    proc = subprocess.run(
+        [exe, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args], capture_output=True, text=True, timeout=TIMEOUT
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc
 
@@ -116,14 +117,19 @@ CJK_FONT = re.compile(r"CJK|Nanum|Noto\w*KR|SourceHan|AppleSDGothic|Malgun|UnDot
 
 
 def png(width: int = 96, height: int = 48) -> bytes:
-    rows = b"".join(b"\0" + bytes(v for x in range(width) for v in (x * 2 % 256, y * 5 % 256, 170))
-                    for y in range(height))
+    rows = b"".join(
+        b"\0" + bytes(v for x in range(width) for v in (x * 2 % 256, y * 5 % 256, 170)) for y in range(height)
+    )
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 SOURCES = """\
@@ -196,8 +202,11 @@ facts:
 """
 
 # Questions whose prompt text appears only on the quiz pages (never in the answer key).
-PROMPTS_EN = ["How many total parameters does DeepSeek-V3 have?", "Which GPU trained V3?",
-              "What is V3's longest context length?"]
+PROMPTS_EN = [
+    "How many total parameters does DeepSeek-V3 have?",
+    "Which GPU trained V3?",
+    "What is V3's longest context length?",
+]
 PROMPTS_KO = ["딥시크-V3의 전체 파라미터 수는?", "V3 학습에 쓰인 GPU는?", "V3의 최대 문맥 길이는?"]
 N_QUESTIONS = 7
 DECK_RUNNING = 'DeepSeek › Unit 1 "quoted" </style> \\ end'  # the deck name in the running page header
@@ -205,11 +214,15 @@ DECK_RUNNING = 'DeepSeek › Unit 1 "quoted" </style> \\ end'  # the deck name i
 
 @pytest.fixture
 def course(tmp_path) -> Path:
-    return write_project(tmp_path / "course", {
-        "quizgen.yaml": "title: 딥시크 수업 · DeepSeek class\nlanguages: [ko, en]\n",
-        "decks/unit1.yaml": UNIT1,
-        "img/chart.png": png(),
-    }, SOURCES)
+    return write_project(
+        tmp_path / "course",
+        {
+            "quizgen.yaml": "title: 딥시크 수업 · DeepSeek class\nlanguages: [ko, en]\n",
+            "decks/unit1.yaml": UNIT1,
+            "img/chart.png": png(),
+        },
+        SOURCES,
+    )
 
 
 def build(root: Path, out: Path, *args: str) -> Path:
@@ -285,8 +298,9 @@ def test_build_writes_quizzes_study_sheets_and_an_index(course, tmp_path):
     assert page.tags("html")[0]["lang"] == "ko"
     assert [a.get("lang") for a in page.tags("p") if "t" in a.get("class", "").split()][:2] == ["ko", "en"]
     # numbered questions, lettered options, blanks, ○/× boxes, the name/class/date header
-    assert [q["id"] for q in page.tags("li") if "q" in q.get("class", "").split()] == \
-        [f"q{n}" for n in range(1, N_QUESTIONS + 1)]
+    assert [q["id"] for q in page.tags("li") if "q" in q.get("class", "").split()] == [
+        f"q{n}" for n in range(1, N_QUESTIONS + 1)
+    ]
     assert len([s for s in page.tags("span") if s.get("class") == "opt-letter"]) >= 4 + 3
     assert len([s for s in page.tags("span") if s.get("class") == "blank"]) == 4
     assert len([s for s in page.tags("span") if s.get("class") == "ox-box"]) == 4
@@ -331,10 +345,12 @@ def test_fact_text_is_data_never_markup(course, tmp_path):
 
 def test_a_project_template_overrides_the_shipped_one_and_is_still_escaped(course, tmp_path):
     (course / "templates").mkdir()
-    (course / "templates" / "quiz.css").write_text("/* course house style */ body { color: black; }\n",
-                                                   encoding="utf-8")
+    (course / "templates" / "quiz.css").write_text(
+        "/* course house style */ body { color: black; }\n", encoding="utf-8"
+    )
     (course / "templates" / "study.html.j2").write_text(
-        "{% for f in facts %}<p>{{ f.prompt[0].text }}</p>{% endfor %}\n", encoding="utf-8")
+        "{% for f in facts %}<p>{{ f.prompt[0].text }}</p>{% endfor %}\n", encoding="utf-8"
+    )
     out = build(course, tmp_path / "out")
     quiz = (out / "unit1-quiz.html").read_text(encoding="utf-8")
     assert "course house style" in quiz and "NanumGothic" not in quiz
@@ -346,6 +362,7 @@ def test_lang_chooses_the_languages_shown(course, tmp_path):
     ko = Page((build(course, tmp_path / "ko", "--lang", "ko") / "unit1-quiz.html").read_text(encoding="utf-8"))
     en = Page((build(course, tmp_path / "en", "--lang", "en") / "unit1-quiz.html").read_text(encoding="utf-8"))
     assert ko.tags("html")[0]["lang"] == "ko" and en.tags("html")[0]["lang"] == "en"
+
     def fact_langs(page: Page) -> set[str]:  # the lang of every fact text (untagged: language-neutral)
         return {a.get("lang", "") for _, a in page.elements if "t" in a.get("class", "").split()}
 
@@ -382,11 +399,16 @@ def test_forms_are_shuffled_deterministically_from_the_seed(course, tmp_path):
         assert f"{form}형 · Form {form}" in css  # and in the running header of every printed page
         # each form has its own key: the lettered answer is the correct option of this form
         options = re.search(r'<li class="q q-choice" id="q\d+">.*?</ol>', text, re.S).group(0)  # first choice
-        letters = re.findall(r'<span class="opt-letter">([A-Z])</span><span class="opt-text">(.*?)</span></li>',
-                             options)
+        letters = re.findall(
+            r'<span class="opt-letter">([A-Z])</span><span class="opt-text">(.*?)</span></li>', options
+        )
         number = int(re.search(r'id="q(\d+)"', options).group(1))
-        key = re.findall(r'<li class="a a-choice">\s*<div class="a-num">(\d+)\.</div>.*?'
-                         r'<span class="opt-letter">([A-Z])</span>', text, re.S)
+        key = re.findall(
+            r'<li class="a a-choice">\s*<div class="a-num">(\d+)\.</div>.*?'
+            r'<span class="opt-letter">([A-Z])</span>',
+            text,
+            re.S,
+        )
         letter = dict((int(n), l) for n, l in key)[number]
         correct = dict(letters)[letter]
         assert "H800" in correct or "128K" in correct or "12만 8천" in correct
@@ -460,10 +482,14 @@ def check_printed_quiz(pdf: Path, n_questions: int, korean: list[str], deck: str
     for i, text in enumerate(pages):
         if i in (0, key_page):
             continue
-        lines = [ln.strip() for ln in text.splitlines()
-                 if ln.strip() and ln.strip() not in running and not re.fullmatch(r"\d+\s*/\s*\d+", ln.strip())]
-        assert lines and re.match(r"\d+\.(\s|$)", lines[0]), \
+        lines = [
+            ln.strip()
+            for ln in text.splitlines()
+            if ln.strip() and ln.strip() not in running and not re.fullmatch(r"\d+\s*/\s*\d+", ln.strip())
+        ]
+        assert lines and re.match(r"\d+\.(\s|$)", lines[0]), (
             f"{pdf.name}: page {i + 1} starts mid-question: {lines[:2]}"
+        )
     if form:  # the form letter on every printed page
         for i, text in enumerate(pages, 1):
             assert f"Form {form}" in text, f"{pdf.name}: page {i} lacks 'Form {form}'"
@@ -481,8 +507,9 @@ def test_printed_quiz_in_chromium(browser, course, tmp_path):
     a4 = tmp_path / "a4"
     a4.mkdir()
     page = (out / "unit1-quiz-B.html").read_text(encoding="utf-8")
-    (a4 / "unit1-quiz-B.html").write_text(page.replace("</head>", "<style>@page { size: A4; }</style></head>"),
-                                          encoding="utf-8")
+    (a4 / "unit1-quiz-B.html").write_text(
+        page.replace("</head>", "<style>@page { size: A4; }</style></head>"), encoding="utf-8"
+    )
     pdf = print_pdf(browser, a4 / "unit1-quiz-B.html", a4)
     assert "A4" in pdf_info(pdf)["Page size"]
     check_printed_quiz(pdf, N_QUESTIONS, PROMPTS_KO, DECK_RUNNING, form="B")
@@ -541,19 +568,29 @@ class RecordingProxy:
 # Chromium talks to these for itself (sign-in, search preconnect, network time, components) whatever the
 # page, and no flag silences all of them; the test also measures them on an empty page.  No quizgen page
 # may reference any host at all (checked statically below), so ignoring these hides nothing of ours.
-CHROMIUM_OWN_HOSTS = {"accounts.google.com", "www.google.com", "clients2.google.com", "redirector.gvt1.com",
-                      "update.googleapis.com", "optimizationguide-pa.googleapis.com"}
+CHROMIUM_OWN_HOSTS = {
+    "accounts.google.com",
+    "www.google.com",
+    "clients2.google.com",
+    "redirector.gvt1.com",
+    "update.googleapis.com",
+    "optimizationguide-pa.googleapis.com",
+}
 
 
 def test_printed_pages_make_no_network_request(browser, course, tmp_path):
     out = build(course, tmp_path / "out")
     (tmp_path / "empty.html").write_text("<!DOCTYPE html><p>x</p>", encoding="utf-8")
-    (tmp_path / "control.html").write_text('<!DOCTYPE html><p>x</p><img src="http://quiz-image.invalid/x.png">',
-                                           encoding="utf-8")
+    (tmp_path / "control.html").write_text(
+        '<!DOCTYPE html><p>x</p><img src="http://quiz-image.invalid/x.png">', encoding="utf-8"
+    )
     proxy = RecordingProxy()
     try:
-        route = (f"--proxy-server=http://127.0.0.1:{proxy.port}", "--proxy-bypass-list=<-loopback>",
-                 "--disable-features=NetworkTimeServiceQuerying")
+        route = (
+            f"--proxy-server=http://127.0.0.1:{proxy.port}",
+            "--proxy-bypass-list=<-loopback>",
+            "--disable-features=NetworkTimeServiceQuerying",
+        )
         print_pdf(browser, tmp_path / "empty.html", tmp_path, *route)
         ambient = CHROMIUM_OWN_HOSTS | set(proxy.hosts)
         print_pdf(browser, tmp_path / "control.html", tmp_path, *route)
@@ -586,6 +623,9 @@ def test_every_shipped_quiz_prints(browser, tmp_path):
         page = out / f"{stems[fact_file.path]}-quiz.html"
         assert external_references(page.read_text(encoding="utf-8")) == [], page.name
         pdf = print_pdf(browser, page, tmp_path)
-        korean = [f.prompt.get("ko").strip() for f in fact_file.facts[:3]
-                  if f.type in ("basic", "choice") and f.prompt.get("ko")]
+        korean = [
+            f.prompt.get("ko").strip()
+            for f in fact_file.facts[:3]
+            if f.type in ("basic", "choice") and f.prompt.get("ko")
+        ]
         check_printed_quiz(pdf, len(fact_file.facts), korean, " › ".join(html_writer.deck_parts(fact_file.deck)))

@@ -64,6 +64,7 @@ TRUTH_LABELS = {
     "es": ("Verdadero", "Falso"),
 }
 
+
 def two(name: str) -> str:
     """Both language slots of a field, the second only when present."""
     return (
@@ -84,7 +85,7 @@ TAIL = (
     '{{#Explanation1}}<div class="qg-expl">' + two("Explanation") + "</div>{{/Explanation1}}"
     '<div class="qg-source"><span class="qg-label">출처 · Source</span> '
     '{{#SourceUrl}}<a href="{{SourceUrl}}">{{Source}}</a>{{/SourceUrl}}{{^SourceUrl}}{{Source}}{{/SourceUrl}}'
-    '{{#SourcePublisher}} · {{SourcePublisher}}{{/SourcePublisher}}{{#SourceDate}} · {{SourceDate}}{{/SourceDate}}'
+    "{{#SourcePublisher}} · {{SourcePublisher}}{{/SourcePublisher}}{{#SourceDate}} · {{SourceDate}}{{/SourceDate}}"
     '{{#Quote}}<blockquote class="qg-quote">{{Quote}}</blockquote>{{/Quote}}</div>'
     '<div class="qg-id">{{FactId}}</div>'
 )
@@ -125,6 +126,7 @@ def notetypes() -> dict[str, genanki.Model]:
 
 # ---------------------------------------------------------------------------
 # fields
+
 
 def esc(text: str) -> str:
     """Fact text is data: escape it, keep line breaks visible."""
@@ -224,6 +226,7 @@ def card_ordinals(fact: Fact) -> list[int]:
 # ---------------------------------------------------------------------------
 # package
 
+
 def media_for(project: Project, fact: Fact, media: dict[str, str]) -> str:
     """Content-addressed media names: stable across builds, no two files collide."""
     if not fact.image:
@@ -259,8 +262,20 @@ def file_rows(fact_file: FactFile, project: Project) -> dict:
         flds = "\x1f".join(fields)
         digest = note_digest(model_id, fact_file.deck, tags, flds)
         cards = [(ordinal, ids.card_id(fact.id, ordinal)) for ordinal in card_ordinals(fact)]
-        notes.append((fact.id, digest, ids.note_id(fact.id), ids.note_guid(fact.id), model_id, tags, flds,
-                      sort_field(fields[0]), checksum(fields[0]), cards))
+        notes.append(
+            (
+                fact.id,
+                digest,
+                ids.note_id(fact.id),
+                ids.note_guid(fact.id),
+                model_id,
+                tags,
+                flds,
+                sort_field(fields[0]),
+                checksum(fields[0]),
+                cards,
+            )
+        )
     return {"deck": fact_file.deck, "notes": notes, "media": media}
 
 
@@ -296,11 +311,15 @@ def write_package(path: str, files: list[FactFile], project: Project, options: O
         conn.executescript(tables)
         conn.executescript(APKG_COL)
         default = json.loads(conn.execute("SELECT decks FROM col").fetchone()[0])["1"]
-        conn.execute("UPDATE col SET decks = ?, models = ?", (
-            json.dumps({"1": default, **{str(k): v for k, v in sorted(decks.items())}}, sort_keys=True),
-            json.dumps({str(m.model_id): m.to_json(NOTETYPE_MOD, min(decks)) for m in models.values()},
-                       sort_keys=True),
-        ))
+        conn.execute(
+            "UPDATE col SET decks = ?, models = ?",
+            (
+                json.dumps({"1": default, **{str(k): v for k, v in sorted(decks.items())}}, sort_keys=True),
+                json.dumps(
+                    {str(m.model_id): m.to_json(NOTETYPE_MOD, min(decks)) for m in models.values()}, sort_keys=True
+                ),
+            ),
+        )
         position = 0
         previous = options.extra.get("previous")  # note keys of an earlier build, for CHANGES.md
         keys = options.extra.get("note_keys")  # this build's note keys, for the next one
@@ -324,8 +343,28 @@ def write_package(path: str, files: list[FactFile], project: Project, options: O
                 notes.append((nid, guid, mid, mod, -1, tags, flds, sfld, csum, 0, ""))
                 for ordinal, cid in card_list:
                     position += 1
-                    cards.append((_unique(cid, used_card_ids), nid, did, ordinal, mod, -1, 0, 0, position,
-                                  0, 0, 0, 0, 0, 0, 0, 0, ""))
+                    cards.append(
+                        (
+                            _unique(cid, used_card_ids),
+                            nid,
+                            did,
+                            ordinal,
+                            mod,
+                            -1,
+                            0,
+                            0,
+                            position,
+                            0,
+                            0,
+                            0,
+                            0,
+                            0,
+                            0,
+                            0,
+                            0,
+                            "",
+                        )
+                    )
             conn.executemany("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)", notes)
             conn.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", cards)
         conn.executescript(indexes)  # after the inserts: building an index once beats updating it 200,000 times

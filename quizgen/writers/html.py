@@ -86,8 +86,16 @@ def guess_lang(text: str, languages: tuple[str, ...]) -> str:
     return ""
 
 
-IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
-               ".webp": "image/webp", ".svg": "image/svg+xml", ".avif": "image/avif", ".bmp": "image/bmp"}
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".svg": "image/svg+xml",
+    ".avif": "image/avif",
+    ".bmp": "image/bmp",
+}
 
 
 def data_uri(path: str) -> str:
@@ -103,7 +111,7 @@ def output_stems(files: tuple[FactFile, ...]) -> dict[str, str]:
     stems: dict[str, str] = {}
     used: set[str] = set()
     for f in sorted(files, key=lambda f: f.path):
-        rel = f.path[len("decks/"):] if f.path.startswith("decks/") else f.path
+        rel = f.path[len("decks/") :] if f.path.startswith("decks/") else f.path
         base = ids.slug(os.path.splitext(rel)[0].replace("/", "-")) or "quiz"
         stem, n = base, 1
         while stem in used:
@@ -132,8 +140,11 @@ class Lang:
         """[{lang, text, cls}] for the shown languages; a neutral text once, without a lang attribute."""
         if text is None:
             return []
-        pairs = [(lang, value) for lang, value in text.in_order(self.project_languages)
-                 if lang == NEUTRAL or lang in self.shown]
+        pairs = [
+            (lang, value)
+            for lang, value in text.in_order(self.project_languages)
+            if lang == NEUTRAL or lang in self.shown
+        ]
         if not pairs:  # the chosen language is missing here: show what there is rather than nothing
             pairs = text.in_order(self.project_languages)[:1]
         unique = []  # the same words in two languages (a name, a number) are shown once, as on the cards
@@ -141,8 +152,10 @@ class Lang:
             if all(value.strip() != v.strip() for _, v in unique):
                 unique.append((lang, value))
         pairs = unique
-        return [{"lang": lang, "text": value.strip(), "cls": "l1" if i == 0 else "l2"}
-                for i, (lang, value) in enumerate(pairs)]
+        return [
+            {"lang": lang, "text": value.strip(), "cls": "l1" if i == 0 else "l2"}
+            for i, (lang, value) in enumerate(pairs)
+        ]
 
     def label(self, key: str, *args) -> list[dict]:
         """An interface word in every shown language that has one (English otherwise)."""
@@ -164,8 +177,9 @@ class Lang:
             word = TRUTH_LABELS.get(lang, TRUTH_LABELS["en"])[0 if value else 1]
             if word not in seen:
                 seen.add(word)
-                out.append({"lang": lang if lang in TRUTH_LABELS else "en", "text": word,
-                            "cls": "l1" if not out else "l2"})
+                out.append(
+                    {"lang": lang if lang in TRUTH_LABELS else "en", "text": word, "cls": "l1" if not out else "l2"}
+                )
         return out
 
     def labels(self) -> dict[str, list[dict]]:
@@ -183,11 +197,17 @@ def cloze_segments(text: str, numbered: bool) -> list[dict]:
     out, pos = [], 0
     for m in CLOZE_RE.finditer(text):
         if m.start() > pos:
-            out.append({"kind": "text", "text": text[pos:m.start()]})
+            out.append({"kind": "text", "text": text[pos : m.start()]})
         hidden = m.group(2)
         width = min(max(4.0, display_width(hidden) * 0.55 + 2), 16.0)
-        out.append({"kind": "blank", "n": int(m.group(1)) if numbered else 0, "hint": (m.group(3) or "").strip(),
-                    "width": f"{width:.1f}"})
+        out.append(
+            {
+                "kind": "blank",
+                "n": int(m.group(1)) if numbered else 0,
+                "hint": (m.group(3) or "").strip(),
+                "width": f"{width:.1f}",
+            }
+        )
         pos = m.end()
     if pos < len(text):
         out.append({"kind": "text", "text": text[pos:]})
@@ -256,14 +276,17 @@ def question_view(project: Project, fact: Fact, number: int, lang: Lang, options
         q["prompt"] = [{**item, "segments": cloze_segments(item["text"], numbered)} for item in lang.texts(fact.text)]
         q["blanks"] = cloze_answers(fact, lang)
     else:
-        q["prompt"] = [{**item, "segments": [{"kind": "text", "text": item["text"]}]}
-                       for item in lang.texts(fact.prompt)]
+        q["prompt"] = [
+            {**item, "segments": [{"kind": "text", "text": item["text"]}]} for item in lang.texts(fact.prompt)
+        ]
     if fact.type in ("basic", "choice"):
         q["answer"] = lang.texts(fact.answer)
     if fact.type == "choice":
         order = options_order(fact)
-        q["options"] = [{"letter": LETTERS[i], "texts": lang.texts(text), "correct": correct}
-                        for i, (text, correct) in enumerate(order)]
+        q["options"] = [
+            {"letter": LETTERS[i], "texts": lang.texts(text), "correct": correct}
+            for i, (text, correct) in enumerate(order)
+        ]
         q["answer_letter"] = LETTERS[[c for _, c in order].index(True)]
         longest = max((display_width(t["text"]) for o in q["options"] for t in o["texts"]), default=0)
         q["options_layout"] = "grid" if longest <= 28 and len(order) % 2 == 0 else "list"
@@ -366,8 +389,9 @@ class Pages:
         for i, fact in enumerate(fact_file.facts, 1):
             q = question_view(self.project, fact, i, self.lang, option_order)
             if fact.type == "cloze":
-                q["filled"] = [{**item, "segments": filled_segments(item["text"])}
-                               for item in self.lang.texts(fact.text)]
+                q["filled"] = [
+                    {**item, "segments": filled_segments(item["text"])} for item in self.lang.texts(fact.text)
+                ]
             if fact.source and fact.source in self.project.sources:
                 q["cite"] = cited.setdefault(fact.source, len(cited) + 1)
             else:
@@ -390,8 +414,9 @@ class Pages:
         )
 
     def index(self, entries: list[dict]) -> bytes:
-        return self.render("index.html.j2", entries=entries,
-                           title=self.project.title or self.lang.label_text("contents", sep=" / "))
+        return self.render(
+            "index.html.j2", entries=entries, title=self.project.title or self.lang.label_text("contents", sep=" / ")
+        )
 
 
 def filled_segments(text: str) -> list[dict]:
@@ -399,7 +424,7 @@ def filled_segments(text: str) -> list[dict]:
     out, pos = [], 0
     for m in CLOZE_RE.finditer(text):
         if m.start() > pos:
-            out.append({"kind": "text", "text": text[pos:m.start()]})
+            out.append({"kind": "text", "text": text[pos : m.start()]})
         out.append({"kind": "hidden", "text": m.group(2)})
         pos = m.end()
     if pos < len(text):
@@ -449,7 +474,11 @@ def write(project: Project, out: str, options: Options) -> list[str]:
     # Link each deck's Anki package when this build writes one: the apkg writer either ran already
     # (--format all runs it first) or the build says it will (options.extra["formats"]).
     _JOB.update(
-        pages=Pages(project, options), out=out, project=project, files=files, stems=output_stems(project.files),
+        pages=Pages(project, options),
+        out=out,
+        project=project,
+        files=files,
+        stems=output_stems(project.files),
         forms=[""] if options.forms <= 1 else list(LETTERS[: options.forms]),
         apkg_built="apkg" in (options.extra.get("formats") or ()),
     )
