@@ -16,7 +16,7 @@ import sys
 import click
 
 from . import __version__
-from .build import build_project
+from .build import build_project, resolve_formats
 from .errors import QuizgenError
 from .lint import RULES, lint
 from .project import load_project
@@ -30,6 +30,18 @@ Examples:
   quizgen build my-course --out out --format apkg
   quizgen build --format html --lang ko --forms 2 --seed midterm
 """
+
+
+def warn_if_slow_yaml() -> None:
+    """PyYAML without libyaml parses about ten times slower: say so rather than be slow in silence."""
+    from . import loader
+
+    if not loader.LIBYAML:
+        click.echo(
+            "quizgen: warning: PyYAML has no libyaml C extension here, so loading is about 10x slower; "
+            "install libyaml (e.g. apt-get install libyaml-dev) and reinstall PyYAML",
+            err=True,
+        )
 
 
 def progress_printer():
@@ -70,6 +82,11 @@ def build(project, out, formats, lang, forms, seed, no_cache):
     """
     if lang != "both" and not LANG_RE.match(lang):
         raise click.BadParameter(f"{lang!r} is not a language code", param_hint="--lang")
+    try:
+        resolve_formats(formats)
+    except QuizgenError as exc:  # a misspelt format is a usage error (exit 2), not bad input
+        raise click.BadParameter(exc.message, param_hint="--format") from None
+    warn_if_slow_yaml()
     out = out or os.path.join(project, "dist")
     options = Options(lang=lang, forms=forms, seed=seed, progress=progress_printer())
     result = build_project(project, out, formats, options, use_cache=not no_cache)
@@ -109,6 +126,7 @@ Examples:
 @click.option("--lint", "run_lint", is_flag=True, help="Also warn about questions that do not teach well.")
 @click.option("--strict", is_flag=True, help="With --lint: treat warnings as errors (exit 1).")
 def check(project, quotes_dir, run_lint, strict):
+    warn_if_slow_yaml()
     proj = load_project(project)
     problems = []
     if quotes_dir:

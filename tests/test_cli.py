@@ -94,3 +94,17 @@ def test_entry_point_reports_bad_input_without_traceback(tmp_path):
     proc = subprocess.run([QUIZGEN, "check", str(tmp_path)], capture_output=True, text=True)
     assert proc.returncode == 1
     assert proc.stderr.startswith("decks/a.yaml:5: YAML syntax error") and "Traceback" not in proc.stderr
+
+
+def test_unknown_format_is_a_usage_error(tmp_path):
+    root = example(tmp_path)
+    result = run("build", root, "--format", "pdf")
+    assert result.exit_code == 2 and "unknown format 'pdf' (available: apkg, html, all)" in result.stderr
+
+
+def test_missing_libyaml_is_said_clearly(tmp_path, monkeypatch):
+    from quizgen import loader
+
+    monkeypatch.setattr(loader, "LIBYAML", False)
+    result = run("check", example(tmp_path))
+    assert result.exit_code == 0 and "no libyaml C extension" in result.stderr
