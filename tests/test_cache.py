@@ -144,3 +144,24 @@ def test_parallel_html_equals_sequential(tmp_path, monkeypatch):
         assert build_html.exit_code == 0, build_html.output
         outputs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
     assert outputs[0] == outputs[1] and len(outputs[0]) == 7  # 3 quizzes, 3 study sheets, index
+
+
+def test_changed_image_reaches_the_package_through_the_cache(tmp_path):
+    import zipfile
+
+    root = write_project(
+        tmp_path / "p",
+        {
+            "decks/a.yaml": "deck: Img\nfacts:\n  - id: i\n    question: q\n    answer: a\n    image: img/x.png\n",
+            "img/x.png": b"first image bytes",
+        },
+    )
+    out = tmp_path / "out"
+    build(root, out)
+    (root / "img" / "x.png").write_bytes(b"second image bytes")
+    build(root, out)
+    with zipfile.ZipFile(out / "img.apkg") as zf:
+        assert zf.read("0") == b"second image bytes"
+    cold = tmp_path / "cold"
+    build(root, cold, "--no-cache")
+    assert (cold / "img.apkg").read_bytes() == (out / "img.apkg").read_bytes()

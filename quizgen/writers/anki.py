@@ -228,14 +228,16 @@ def card_ordinals(fact: Fact) -> list[int]:
 
 
 def media_for(project: Project, fact: Fact, media: dict[str, str]) -> str:
-    """Content-addressed media names: stable across builds, no two files collide."""
+    """Content-addressed media names: stable across builds, no two files collide.
+
+    `media` maps the name to the image's project-relative path (cached rows stay valid if the
+    project folder moves)."""
     if not fact.image:
         return ""
-    path = os.path.join(project.root, fact.image)
-    with open(path, "rb") as fh:
+    with open(os.path.join(project.root, fact.image), "rb") as fh:
         digest = hashlib.sha256(fh.read()).hexdigest()[:20]
     name = f"qg-{digest}{os.path.splitext(fact.image)[1].lower()}"
-    media[name] = path
+    media[name] = fact.image
     return name
 
 
@@ -283,10 +285,12 @@ def rows_for(fact_file: FactFile, project: Project, options: Options) -> dict:
     cache = options.cache
     key = options.file_keys.get(fact_file.path) if cache is not None else None
     if key:
-        from ..cache import digest
+        from ..cache import digest, file_digest
 
         sources = sorted((s.id, s.title, s.url, s.date, s.publisher) for s in project.sources.values())
-        key = digest("anki-rows", key, project.languages, sources)
+        images = sorted({f.image for f in fact_file.facts if f.image})  # media names hash their bytes
+        images = [(rel, file_digest(os.path.join(project.root, rel))) for rel in images]
+        key = digest("anki-rows", key, project.languages, sources, images)
         rows = cache.get(key)
         if rows is not None:
             return rows
@@ -379,7 +383,7 @@ def write_package(path: str, files: list[FactFile], project: Project, options: O
         names = sorted(media)
         _add(zf, "media", json.dumps({str(i): n for i, n in enumerate(names)}).encode())
         for i, name in enumerate(names):
-            with open(media[name], "rb") as fh:
+            with open(os.path.join(project.root, media[name]), "rb") as fh:
                 _add(zf, str(i), fh.read())
 
 
