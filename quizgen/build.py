@@ -26,6 +26,7 @@ from multiprocessing import get_context
 
 from .cache import Cache, code_fingerprint, digest, file_digest
 from .errors import QuizgenError
+from .loader import inside
 from .lock import LOCK_FILE, Lock
 from .model import Project
 from .project import CONFIG_FILE, find_root, load_fact_file, load_project
@@ -73,6 +74,12 @@ def _parse(args):
     return load_fact_file(*args)
 
 
+def image_ok(root: str, rel: str) -> bool:
+    """A cached parse is reused only while its images still exist inside the project (links can change)."""
+    path = os.path.join(root, rel)
+    return os.path.isfile(path) and inside(root, path)
+
+
 def cached_loader(cache: Cache | None, keys: dict[str, str], workers: int | None = None):
     """A `load_project` loader that reuses cached parses and spreads the rest over the cores."""
 
@@ -87,7 +94,7 @@ def cached_loader(cache: Cache | None, keys: dict[str, str], workers: int | None
                 key = ""
             keys[rel] = key
             hit = cache.get(key) if cache is not None and key else None
-            if hit is not None and all(os.path.isfile(os.path.join(root, f.image)) for f in hit.facts if f.image):
+            if hit is not None and all(image_ok(root, f.image) for f in hit.facts if f.image):
                 results[rel] = (hit, [])
             else:
                 todo.append(rel)
