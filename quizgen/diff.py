@@ -142,13 +142,26 @@ def git_snapshot(project_dir: str, rev: str) -> Snapshot:
         with open(archive_path, "wb") as fh:
             fh.write(archive.stdout)
         with tarfile.open(archive_path) as tar:
-            tar.extractall(os.path.join(tmp, "old"), filter="data")
+            extract(tar, os.path.join(tmp, "old"))
         root = os.path.join(tmp, "old")
         try:
             old = load_project(root)
         except QuizgenError as exc:
             raise QuizgenError(f"the project at git:{rev} is not valid:\n{exc.format_message()}") from None
         return project_snapshot(old)
+
+
+def extract(tar: tarfile.TarFile, dest: str) -> None:
+    """Extract only plain files and folders that stay inside `dest` (tarfile's "data" filter where available)."""
+    if hasattr(tarfile, "data_filter"):
+        tar.extractall(dest, filter="data")
+        return
+    members = []
+    for member in tar.getmembers():  # Python < 3.10.12 / 3.11.4: the same rules, by hand
+        target = os.path.realpath(os.path.join(dest, member.name))
+        if (member.isfile() or member.isdir()) and target.startswith(os.path.realpath(dest) + os.sep):
+            members.append(member)
+    tar.extractall(dest, members=members)  # noqa: S202 - members checked above
 
 
 def snapshot_of(project_dir: str, against: str) -> Snapshot:
