@@ -403,7 +403,10 @@ def _info(name: str) -> zipfile.ZipInfo:
     """Fixed entry time and attributes: the same inputs give the same bytes."""
     info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
     info.compress_type = zipfile.ZIP_DEFLATED
-    info._compresslevel = ZIP_LEVEL  # type: ignore[attr-defined]
+    if hasattr(info, "compress_level"):  # Python 3.13+ names it publicly
+        info.compress_level = ZIP_LEVEL
+    else:
+        info._compresslevel = ZIP_LEVEL  # type: ignore[attr-defined]
     info.create_system = 3
     info.external_attr = 0o644 << 16
     return info
