@@ -24,7 +24,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 
-from .cache import Cache, code_fingerprint, digest, file_digest
+from .cache import Cache, code_fingerprint, digest, file_digest, forget_digests
 from .errors import QuizgenError
 from .loader import inside
 from .lock import LOCK_FILE, Lock
@@ -195,6 +195,7 @@ def build_project(
     chosen = resolve_formats(formats)
     if options.epoch is None:
         options.epoch = source_date_epoch()
+    forget_digests()
     root = find_root(project_dir)
     out = os.path.abspath(out)
     cache = Cache(out) if use_cache else None

@@ -39,12 +39,29 @@ def digest(*parts) -> str:
     return h.hexdigest()
 
 
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
 def file_digest(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    """SHA-256 of a file, read once per process while its size and mtime are unchanged.
+
+    A build hashes each input up to three times (the no-op check, the parse cache key, the
+    manifest); the memo makes that one read.  `forget_digests()` starts each build afresh, so a
+    long-lived process never trusts a digest across an edit that kept size and mtime.
+    """
+    st = os.stat(path)
+    memo = (os.path.abspath(path), st.st_size, st.st_mtime_ns)
+    if memo not in _DIGESTS:
+        h = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+        _DIGESTS[memo] = h.hexdigest()
+    return _DIGESTS[memo]
+
+
+def forget_digests() -> None:
+    _DIGESTS.clear()
 
 
 _CODE: str | None = None

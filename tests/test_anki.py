@@ -85,6 +85,14 @@ def fields_of(col: Collection, fact_id: str) -> dict[str, str]:
     return dict(note.items())
 
 
+def cut_from(path: Path, fact_id: str) -> str:
+    """Remove the fact `fact_id` and everything after it from a fact file; return what was cut."""
+    text = path.read_text()
+    start = text.index(f"  - id: {fact_id}")
+    path.write_text(text[:start])
+    return text[start:]
+
+
 def answer_all(col: Collection) -> int:
     """Review every card once (Good), as a learner would, so that there is history to lose."""
     answered = 0
@@ -226,10 +234,7 @@ def test_deleted_fact_leaves_learners_note(course, tmp_path):
     out = build(course, tmp_path / "out")
     col = open_collection(tmp_path)
     import_package(col, out / "course.apkg")
-    path = course / "decks/unit1.yaml"
-    text = path.read_text()
-    start = text.index("  - id: tf-1")
-    path.write_text(text[:start])
+    cut_from(course / "decks/unit1.yaml", "tf-1")
     build(course, out)
     log = import_package(col, out / "course.apkg")
     assert len(log.new) == 0 and len(log.duplicate) == 3
@@ -278,12 +283,9 @@ def test_moved_fact_updates_note_but_cards_stay(course, tmp_path):
     out = build(course, tmp_path / "out")
     col = open_collection(tmp_path)
     import_package(col, out / "course.apkg")
-    path = course / "decks/unit1.yaml"
-    text = path.read_text()
-    start = text.index("  - id: tf-1")
-    path.write_text(text[:start])
+    moved = cut_from(course / "decks/unit1.yaml", "tf-1")
     (course / "decks/unit2.yaml").write_text(
-        'deck: "Course::Unit 2"\nfacts:\n' + text[start:].replace("V3는 MoE 모델이다.", "DeepSeek-V3는 MoE 모델이다.")
+        'deck: "Course::Unit 2"\nfacts:\n' + moved.replace("V3는 MoE 모델이다.", "DeepSeek-V3는 MoE 모델이다.")
     )
     build(course, out)
     log = import_package(col, out / "course.apkg")

@@ -346,6 +346,16 @@ class Pages:
             "built": self.built,
         }
 
+    def deck_context(self, fact_file: FactFile) -> dict:
+        """What every per-deck page shows about its deck (title parts, language, running header)."""
+        parts = deck_parts(fact_file.deck)
+        return {
+            "deck": fact_file.deck,
+            "deck_parts": parts,
+            "deck_lang": guess_lang(fact_file.deck, self.project.languages),
+            "running_left": " › ".join(parts),
+        }
+
     def render(self, template: str, **context) -> bytes:
         text = self.env.get_template(template).render(**self.common(), **context)
         return text.encode("utf-8")
@@ -365,19 +375,16 @@ class Pages:
             order = option_order  # the same order as the Anki cards, so deck and handout agree
         questions = [question_view(self.project, fact, i, self.lang, order) for i, fact in enumerate(facts, 1)]
         form_label = self.lang.label("form", form) if form else []
-        parts = deck_parts(fact_file.deck)
-        running = " › ".join(parts)
+        deck = self.deck_context(fact_file)
+        parts = deck["deck_parts"]
         form_text = self.lang.label_text("form", form) if form else ""
         return self.render(
             "quiz.html.j2",
-            deck=fact_file.deck,
-            deck_parts=parts,
-            deck_lang=guess_lang(fact_file.deck, self.project.languages),
+            **deck,
             form=form,
             form_label=form_label,
             questions=questions,
             count=self.lang.label("questions", len(questions)),
-            running_left=running,
             running_right=form_text,
             running_key=" · ".join(x for x in (form_text, self.lang.label_text("key")) if x),
             title=" · ".join(x for x in (parts[-1], self.lang.label_text("quiz", sep=" / "), form_text) if x),
@@ -398,19 +405,16 @@ class Pages:
                 q["cite"] = 0
             facts.append(q)
         sources = [{"n": n, **source_view(self.project, sid)} for sid, n in cited.items()]  # type: ignore[dict-item]
-        parts = deck_parts(fact_file.deck)
+        deck = self.deck_context(fact_file)
         study_text = self.lang.label_text("study", sep=" / ")
         return self.render(
             "study.html.j2",
-            deck=fact_file.deck,
-            deck_parts=parts,
-            deck_lang=guess_lang(fact_file.deck, self.project.languages),
+            **deck,
             facts=facts,
             sources=sources,
             count=self.lang.label("facts", len(facts)),
-            running_left=" › ".join(parts),
             running_right=study_text,
-            title=f"{parts[-1]} · {study_text}",
+            title=f"{deck['deck_parts'][-1]} · {study_text}",
         )
 
     def index(self, entries: list[dict]) -> bytes:
