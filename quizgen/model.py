@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 TYPES = ("basic", "choice", "cloze", "truefalse")
 NEUTRAL = ""  # language key of a plain-string text: the same words in every language
@@ -144,7 +144,6 @@ class Project:
     files: tuple[FactFile, ...]
     title: str = ""
     lint_ignore: tuple[str, ...] = ()
-    settings: dict = field(default_factory=dict)
 
     @property
     def facts(self) -> list[Fact]:
