@@ -6,9 +6,22 @@ that proves the answer.  `source:`/`quote:` stays the one-evidence form, unchang
 
 from __future__ import annotations
 
-from conftest import run
+import html
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+from conftest import REPO, run, write_project
 
 from quizgen.project import load_project
+
+BASE = "ce12dbc"  # main before `cite:` existed: single-source output must not change from it
 
 SOURCES = """\
 article:
@@ -191,3 +204,115 @@ def test_stats_counts_every_cited_source(project):
     section = result.output.split("facts per source:")[1].split("\n\n")[0]
     counts = {line.split()[0]: int(line.split()[1]) for line in section.strip().splitlines()}
     assert counts == {"paper": 2, "article": 1}
+
+
+# --- what learners and teachers see ----------------------------------------------------
+
+CLAIM_LABEL, EVIDENCE_LABEL = "기사의 주장 · Article's claim", "근거 · Evidence"
+
+
+def test_anki_card_shows_the_claim_and_the_evidence(project, tmp_path):
+    anki = pytest.importorskip("anki.collection", reason="the official 'anki' package is in the test extras")
+    root = cited(project, CORRECTION)
+    assert run("build", root, "--out", tmp_path / "out", "--format", "apkg").exit_code == 0
+    col = anki.Collection(str(tmp_path / "learner.anki2"))
+    try:
+        request = anki.ImportAnkiPackageRequest(
+            package_path=str(tmp_path / "out" / "test.apkg"), options=anki.ImportAnkiPackageOptions()
+        )
+        col.import_anki_package(request)
+        (nid,) = col.find_notes('"FactId:correction"')
+        note = col.get_note(nid)
+        back = html.unescape(note.cards()[0].answer())
+        assert set(note.tags) >= {"source::article", "source::paper"}
+    finally:
+        col.close()
+    claim, evidence = back.index(CLAIM_LABEL), back.index(EVIDENCE_LABEL)
+    assert claim < back.index("블로그 글") < back.index("상대적으로 성능이 낮은 엔비디아 H800 칩") < evidence
+    assert evidence < back.index("DeepSeek-V3 Technical Report") < back.index("trained on 2,048 NVIDIA H800 GPUs")
+    assert 'href="https://arxiv.org/abs/2412.19437"' in back and "맹꽁이와 곰도리 · 2025-02-03" in back
+
+
+def test_citation_text_is_escaped_on_cards(project, tmp_path):
+    sources = SOURCES.replace("title: 블로그 글", 'title: "<b>블로그</b> & co"')
+    root = project({"decks/a.yaml": CORRECTION.replace("낮은 엔비디아", "낮은 <i>엔비디아</i>")}, sources)
+    from quizgen.writers.anki import note_fields
+
+    proj = load_project(root)
+    fields = "".join(note_fields(proj.facts[0], proj, ""))
+    assert "&lt;b&gt;블로그&lt;/b&gt; &amp; co" in fields and "&lt;i&gt;엔비디아&lt;/i&gt;" in fields
+    assert "<b>" not in fields and "<i>" not in fields
+
+
+def test_answer_key_and_study_sheet_show_every_citation(project, tmp_path):
+    root = cited(project, CORRECTION + PLAIN)
+    out = tmp_path / "out"
+    assert run("build", root, "--out", out, "--format", "html").exit_code == 0
+    key = html.unescape((out / "a-quiz.html").read_text(encoding="utf-8")).split('id="key"')[1]
+    claim = key.index("기사의 주장")
+    assert claim < key.index("블로그 글") < key.index("“상대적으로 성능이 낮은 엔비디아 H800 칩”")
+    assert key.index("근거") < key.index("“trained on 2,048 NVIDIA H800 GPUs”")
+    assert "Article's claim" in key and "Evidence" in key
+    study = html.unescape((out / "a-study.html").read_text(encoding="utf-8"))
+    facts, sources = study.split('class="sources"')
+    assert re.search(r"기사의 주장.*\[1\].*근거.*\[2\]", facts, re.S)
+    assert sources.index("[1]") < sources.index("블로그 글") < sources.index("[2]") < sources.index("DeepSeek-V3")
+    # the fact with one source shows no role words: it is shown as it always was
+    plain = facts.split("A plain question")[1]
+    assert "기사의 주장" not in plain and "근거" not in plain
+
+
+def test_diff_reports_a_changed_claim_quote(project, tmp_path):
+    root = cited(project, CORRECTION)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "v1"], check=True)
+    facts = CORRECTION.replace('quote: "상대적으로 성능이 낮은 엔비디아 H800 칩"', 'quote: "엔비디아 H800 칩"')
+    (root / "decks/a.yaml").write_text(facts, encoding="utf-8")
+    result = run("diff", root, "--against", "git:HEAD")
+    assert result.exit_code == 0, result.output
+    assert "0 added, 1 changed" in result.output
+    assert "source: " in result.output and "[-상대적으로 성능이 낮은-]" in result.output
+
+
+PLAIN = """\
+  - id: plain
+    question: {ko: 평범한 질문, en: A plain question}
+    answer: {ko: 답, en: Answer}
+    source: paper
+    quote: "H800"
+"""
+
+
+def test_single_source_output_is_what_it_always_was(project, tmp_path):
+    """source/quote facts build byte for byte as before cite existed (the code at BASE), and a
+    cite list holding one evidence citation builds the same as source/quote."""
+    base = subprocess.run(["git", "-C", str(REPO), "cat-file", "-e", f"{BASE}^{{commit}}"], capture_output=True)
+    if base.returncode != 0:
+        pytest.skip(f"commit {BASE} (quizgen before cite) is not in this clone's history")
+    old_code = tmp_path / "old"
+    old_code.mkdir()
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", BASE, "quizgen", "templates"], capture_output=True)
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(old_code, filter="data") if hasattr(tarfile, "data_filter") else tar.extractall(old_code)
+    shutil.move(str(old_code / "templates"), str(old_code / "quizgen" / "templates"))
+
+    facts = CORRECTION.split("    cite:")[0] + '    source: paper\n    quote: "H800"\n' + PLAIN
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
+
+    def build(code: Path | None, name: str, text: str) -> dict[str, bytes]:
+        root = write_project(tmp_path / name, {"decks/a.yaml": text, "paper.txt": PAPER}, SOURCES)
+        prog = "import sys; sys.path.insert(0, sys.argv.pop(1)); from quizgen.cli import main; main()"
+        cmd = [sys.executable, "-c", prog, str(code or REPO)]
+        proc = subprocess.run([*cmd, "build", str(root), "--out", str(root / "out")], env=env, capture_output=True)
+        assert proc.returncode == 0, proc.stderr
+        out = root / "out"
+        return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()}
+
+    old = build(old_code, "old", facts)
+    assert build(None, "new", facts) == old
+    as_cite = facts.replace(
+        '    source: paper\n    quote: "H800"\n', '    cite:\n      - {source: paper, quote: "H800"}\n'
+    )
+    assert build(None, "cite", as_cite) == old
