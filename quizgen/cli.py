@@ -18,6 +18,7 @@ import click
 from . import __version__
 from .build import build_project, resolve_formats
 from .errors import QuizgenError
+from .ids import new_project_id
 from .lint import RULES, lint
 from .project import load_project
 from .quotes import check_quotes
@@ -160,6 +161,16 @@ def init(directory):
         os.makedirs(os.path.join(directory, rel), exist_ok=True)
         for name in filenames:
             shutil.copyfile(os.path.join(dirpath, name), os.path.join(directory, rel, name))
+    # The course's identity: random, written once, part of every card's GUID (see ids.py).
+    config = os.path.join(directory, "quizgen.yaml")
+    with open(config, encoding="utf-8") as fh:
+        text = fh.read()
+    with open(config, "w", encoding="utf-8") as fh:
+        fh.write(f"id: {new_project_id()}   # this course's identity in learners' Anki: never change it\n{text}")
+    gitignore = os.path.join(directory, ".gitignore")
+    if not os.path.exists(gitignore):  # the build output and its cache never belong in git
+        with open(gitignore, "w", encoding="utf-8") as fh:
+            fh.write("dist/\n")
     click.echo(f"created {directory}: edit {directory}/decks/*.yaml, then run 'quizgen build {directory}'")
 
 
@@ -172,7 +183,7 @@ def stats(project):
     Example:
       quizgen stats my-course
     """
-    proj = load_project(project)
+    proj = load_project(project, require_id=False)
     facts = proj.facts
     tables = {
         "deck": collections.Counter(f.deck for f in facts),
@@ -225,7 +236,7 @@ def diff(project, against, style):
     from .diff import compare, project_snapshot, render, snapshot_of
 
     old = snapshot_of(project, against)
-    result = compare(old, project_snapshot(load_project(project)))
+    result = compare(old, project_snapshot(load_project(project, require_id=False)))
     click.echo(render(result, style), nl=False)
     for warning in result.warnings if style == "json" else ():
         click.echo(f"warning: {warning}", err=True)

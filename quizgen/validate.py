@@ -16,6 +16,7 @@ import sys
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import Problem
+from .ids import new_project_id
 from .loader import inside
 from .model import CLOZE_RE, NEUTRAL, ROLES, TYPES, Citation, Fact, FactFile, Source, Text, pack_lines
 
@@ -32,7 +33,8 @@ TYPE_KEYS = {
 ALL_FACT_KEYS = sorted(set(COMMON_KEYS).union(*TYPE_KEYS.values()))
 FILE_KEYS = ("deck", "tags", "facts")
 SOURCE_KEYS = ("title", "url", "date", "publisher", "file")
-CONFIG_KEYS = ("languages", "title", "lint")
+CONFIG_KEYS = ("id", "languages", "title", "lint")
+PROJECT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{7,63}$")
 LINT_KEYS = ("ignore",)
 CITE_KEYS = ("source", "quote", "role")
 
@@ -144,7 +146,7 @@ class Checker:
 def parse_config(node: Node | None, rel: str) -> tuple[dict, list[Problem]]:
     """quizgen.yaml: languages (list of codes, first is primary), title, lint.ignore."""
     c = Checker(rel)
-    config = {"languages": ("ko", "en"), "title": "", "lint_ignore": ()}
+    config = {"id": "", "languages": ("ko", "en"), "title": "", "lint_ignore": ()}
     if node is None:
         return config, []
     if not isinstance(node, MappingNode):
@@ -163,6 +165,16 @@ def parse_config(node: Node | None, rel: str) -> tuple[dict, list[Problem]]:
                 c.error(keys["languages"][1], "languages: a language is listed twice")
             else:
                 config["languages"] = langs
+    if "id" in keys:
+        value = c.scalar(keys["id"][1], "id")
+        if value is not None and not PROJECT_ID_RE.match(value):
+            c.error(
+                keys["id"][1],
+                f"id: {value!r} must be 8 to 64 letters, digits, '-' or '_' (a random value such as "
+                f"{new_project_id()!r}, written once and never changed)",
+            )
+        elif value is not None:
+            config["id"] = value
     if "title" in keys:
         config["title"] = c.scalar(keys["title"][1], "title") or ""
     if "lint" in keys:

@@ -21,7 +21,7 @@ from conftest import REPO, run, write_project
 
 from quizgen.project import load_project
 
-BASE = "ce12dbc"  # main before `cite:` existed: single-source output must not change from it
+BASE = "0b7fca55edee50b15cf6125829887e5bce06a43d"  # main before `cite:` existed: single-source output must not change from it
 
 SOURCES = """\
 article:
