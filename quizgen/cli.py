@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import collections
 import os
-import shutil
 import sys
 
 import click
@@ -21,6 +20,7 @@ from .errors import QuizgenError
 from .lint import RULES, lint
 from .project import load_project
 from .quotes import check_quotes
+from .schema import KINDS, render, with_modeline, write_schemas
 from .validate import LANG_RE
 from .writers import Options
 
@@ -159,8 +159,35 @@ def init(directory):
         rel = os.path.relpath(dirpath, example)
         os.makedirs(os.path.join(directory, rel), exist_ok=True)
         for name in filenames:
-            shutil.copyfile(os.path.join(dirpath, name), os.path.join(directory, rel, name))
+            with open(os.path.join(dirpath, name), "rb") as fh:
+                data = fh.read()
+            path = os.path.normpath(os.path.join(rel, name)).replace(os.sep, "/")
+            with open(os.path.join(directory, path), "wb") as fh:
+                fh.write(with_modeline(path, data))
+    write_schemas(directory)
     click.echo(f"created {directory}: edit {directory}/decks/*.yaml, then run 'quizgen build {directory}'")
+
+
+@cli.command()
+@click.option(
+    "--kind",
+    type=click.Choice(KINDS),
+    default="facts",
+    show_default=True,
+    help="facts: decks/*.yaml; sources: decks/sources.yaml; config: quizgen.yaml.",
+)
+def schema(kind):
+    """Print the JSON Schema of one kind of quizgen file, for editors.
+
+    yaml-language-server (VS Code's YAML extension and others) uses it for
+    completion, hover help and squiggles; `quizgen init` writes all of them
+    into the project's schemas/ folder.
+
+    \b
+    Example:
+      quizgen schema --kind sources > schemas/sources.schema.json
+    """
+    click.echo(render(kind), nl=False)
 
 
 @cli.command()
