@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import os
+import shutil
 import sys
 
 import click
@@ -17,10 +18,11 @@ import click
 from . import __version__
 from .build import build_project, resolve_formats
 from .errors import QuizgenError
+from .ids import new_project_id
 from .lint import RULES, lint
 from .project import load_project
 from .quotes import check_quotes
-from .schema import KINDS, render, with_modeline, write_schemas
+from .schema import KINDS, add_modeline, render, write_schemas
 from .validate import LANG_RE
 from .writers import Options
 
@@ -155,16 +157,26 @@ def init(directory):
     example = os.path.join(os.path.dirname(__file__), "example")
     if os.path.exists(os.path.join(directory, "decks")):
         raise QuizgenError(f"{directory} already has a decks/ folder; not overwriting it")
+    copied = []
     for dirpath, _, filenames in os.walk(example):
         rel = os.path.relpath(dirpath, example)
         os.makedirs(os.path.join(directory, rel), exist_ok=True)
         for name in filenames:
-            with open(os.path.join(dirpath, name), "rb") as fh:
-                data = fh.read()
-            path = os.path.normpath(os.path.join(rel, name)).replace(os.sep, "/")
-            with open(os.path.join(directory, path), "wb") as fh:
-                fh.write(with_modeline(path, data))
+            shutil.copyfile(os.path.join(dirpath, name), os.path.join(directory, rel, name))
+            copied.append(os.path.normpath(os.path.join(rel, name)).replace(os.sep, "/"))
+    # The course's identity: random, written once, part of every card's GUID (see ids.py).
+    config = os.path.join(directory, "quizgen.yaml")
+    with open(config, encoding="utf-8") as fh:
+        text = fh.read()
+    with open(config, "w", encoding="utf-8") as fh:
+        fh.write(f"id: {new_project_id()}   # this course's identity in learners' Anki: never change it\n{text}")
+    gitignore = os.path.join(directory, ".gitignore")
+    if not os.path.exists(gitignore):  # the build output and its cache never belong in git
+        with open(gitignore, "w", encoding="utf-8") as fh:
+            fh.write("dist/\n")
     write_schemas(directory)
+    for rel in copied:  # last, so that the editor's schema line stays the first line
+        add_modeline(os.path.join(directory, rel), rel)
     click.echo(f"created {directory}: edit {directory}/decks/*.yaml, then run 'quizgen build {directory}'")
 
 
@@ -199,7 +211,7 @@ def stats(project):
     Example:
       quizgen stats my-course
     """
-    proj = load_project(project)
+    proj = load_project(project, require_id=False)
     facts = proj.facts
     tables = {
         "deck": collections.Counter(f.deck for f in facts),
@@ -249,7 +261,7 @@ def diff(project, against, style):
     from .diff import compare, project_snapshot, render, snapshot_of
 
     old = snapshot_of(project, against)
-    result = compare(old, project_snapshot(load_project(project)))
+    result = compare(old, project_snapshot(load_project(project, require_id=False)))
     click.echo(render(result, style), nl=False)
     for warning in result.warnings if style == "json" else ():
         click.echo(f"warning: {warning}", err=True)

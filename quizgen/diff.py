@@ -145,7 +145,7 @@ def git_snapshot(project_dir: str, rev: str) -> Snapshot:
             extract(tar, os.path.join(tmp, "old"))
         root = os.path.join(tmp, "old")
         try:
-            old = load_project(root)
+            old = load_project(root, require_id=False)
         except QuizgenError as exc:
             raise QuizgenError(f"the project at git:{rev} is not valid:\n{exc.format_message()}") from None
         return project_snapshot(old)

@@ -144,6 +144,7 @@ class Project:
     files: tuple[FactFile, ...]
     title: str = ""
     lint_ignore: tuple[str, ...] = ()
+    id: str = ""  # the project identity from quizgen.yaml: part of every Anki GUID, never changed
 
     @property
     def facts(self) -> list[Fact]:

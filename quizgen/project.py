@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from .errors import Problem, QuizgenError
+from .ids import new_project_id
 from .loader import inside, load_yaml
 from .model import FactFile, Project
 from .validate import parse_config, parse_fact_file, parse_sources
@@ -96,8 +97,22 @@ def load_sequential(root: str, rels: list[str], languages, source_ids):
     return [load_fact_file(root, rel, languages, source_ids) for rel in rels]
 
 
-def load_project(project: str, loader=None) -> Project:
+def missing_id_problem(root: str) -> Problem:
+    """A project needs an identity before it can be built: say so, with a fresh one to paste."""
+    exists = os.path.isfile(os.path.join(root, CONFIG_FILE))
+    return Problem(
+        CONFIG_FILE,
+        1 if exists else 0,
+        f"no project id; {'add' if exists else 'create quizgen.yaml with'} the line `id: {new_project_id()}` "
+        "(a random value that keeps this course's cards apart from every other course in a learner's Anki; "
+        "write it once and never change it)",
+    )
+
+
+def load_project(project: str, loader=None, require_id: bool = True) -> Project:
     """Load and validate everything; raise QuizgenError listing every problem found.
+
+    `require_id=False` is for reading an old revision of a project (diff), which may predate ids.
 
     `loader(root, rels, languages, source_ids)` returns one (FactFile | None, problems)
     per path; the build passes one with a cache and worker processes in front of
@@ -105,6 +120,8 @@ def load_project(project: str, loader=None) -> Project:
     """
     root = find_root(project)
     config, problems = load_config(root)
+    if require_id and not config["id"] and not any(p.path == CONFIG_FILE for p in problems):
+        problems.append(missing_id_problem(root))
     sources, source_problems = load_sources(root)
     problems += source_problems
     paths, path_problems = fact_file_paths(root)
@@ -128,4 +145,5 @@ def load_project(project: str, loader=None) -> Project:
         files=tuple(files),
         title=config["title"],
         lint_ignore=tuple(config["lint_ignore"]),
+        id=config["id"],
     )

@@ -171,16 +171,21 @@ def kind_of(rel: str) -> str | None:
     return None
 
 
-def with_modeline(rel: str, data: bytes) -> bytes:
-    """`data` with a first line pointing yaml-language-server at the file's schema (relative to the file).
+def add_modeline(path: str, rel: str) -> None:
+    """Make the file's first line point yaml-language-server at its schema (relative to the file).
 
-    The modeline wins over any glob in the editor's settings, so sources.yaml gets the sources
+    A modeline wins over any glob in the editor's settings, so sources.yaml gets the sources
     schema even where a `decks/**` glob maps fact files."""
     kind = kind_of(rel)
-    if kind is None or data.startswith(MODELINE.encode()):
-        return data
+    if kind is None:
+        return
+    with open(path, "rb") as fh:
+        data = fh.read()
+    if data.startswith(MODELINE.encode()):
+        return
     up = "../" * rel.count("/")
-    return f"{MODELINE}{up}{SCHEMA_DIR}/{FILE_NAMES[kind]}\n".encode() + data
+    with open(path, "wb") as fh:
+        fh.write(f"{MODELINE}{up}{SCHEMA_DIR}/{FILE_NAMES[kind]}\n".encode() + data)
 
 
 def write_schemas(root: str) -> list[str]:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from .model import TYPES as FACT_TYPES
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+PROJECT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{7,63}$"
 LANG_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 URL_PATTERN = r"^https?://\S+$"
 CLOZE_PATTERN = r"\{\{c\d+::"
@@ -142,6 +143,14 @@ SOURCES_DESCRIPTION = "decks/sources.yaml: source id -> the source (every fact's
 # quizgen.yaml
 
 CONFIG = table(
+    Key(
+        "id",
+        "string",
+        "This course's identity in learners' Anki, part of every card's id: 8 to 64 letters, digits, '-' or '_', "
+        "random, written once by `quizgen init` and never changed. Required to build.",
+        "k3v9x2q8m4w7",
+        pattern=PROJECT_ID_PATTERN,
+    ),
     Key("title", "string", "The project's title (shown on the HTML index).", "Example course"),
     Key("languages", "languages", "Language codes of the texts; the first is the primary one.", ["ko", "en"]),
     LINT,

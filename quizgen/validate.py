@@ -17,6 +17,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from . import spec
 from .errors import Problem
+from .ids import new_project_id
 from .loader import inside
 from .model import CLOZE_RE, NEUTRAL, TYPES, Fact, FactFile, Source, Text, pack_lines
 
@@ -31,6 +32,7 @@ FILE_KEYS = tuple(spec.FACT_FILE)
 SOURCE_KEYS = tuple(spec.SOURCE)
 CONFIG_KEYS = tuple(spec.CONFIG)
 LINT_KEYS = tuple(k.name for k in spec.LINT.keys)
+PROJECT_ID_RE = re.compile(spec.PROJECT_ID_PATTERN)
 
 
 def line_of(node: Node) -> int:
@@ -140,7 +142,7 @@ class Checker:
 def parse_config(node: Node | None, rel: str) -> tuple[dict, list[Problem]]:
     """quizgen.yaml: languages (list of codes, first is primary), title, lint.ignore."""
     c = Checker(rel)
-    config = {"languages": ("ko", "en"), "title": "", "lint_ignore": ()}
+    config = {"id": "", "languages": ("ko", "en"), "title": "", "lint_ignore": ()}
     if node is None:
         return config, []
     if not isinstance(node, MappingNode):
@@ -159,6 +161,16 @@ def parse_config(node: Node | None, rel: str) -> tuple[dict, list[Problem]]:
                 c.error(keys["languages"][1], "languages: a language is listed twice")
             else:
                 config["languages"] = langs
+    if "id" in keys:
+        value = c.scalar(keys["id"][1], "id")
+        if value is not None and not PROJECT_ID_RE.match(value):
+            c.error(
+                keys["id"][1],
+                f"id: {value!r} must be 8 to 64 letters, digits, '-' or '_' (a random value such as "
+                f"{new_project_id()!r}, written once and never changed)",
+            )
+        elif value is not None:
+            config["id"] = value
     if "title" in keys:
         config["title"] = c.scalar(keys["title"][1], "title") or ""
     if "lint" in keys:

@@ -32,35 +32,15 @@ from markupsafe import Markup
 from .. import ids
 from ..errors import QuizgenError
 from ..model import CLOZE_RE, NEUTRAL, Fact, FactFile, Project, Text
+from ..present import LABELS, LETTERS, TRUTH_LABELS, display_width, option_order, shuffled_options, truth_words
 from ..resources import search_path
 from . import Options
-from .anki import TRUTH_LABELS, option_order
 
 FORMAT = "html"
 DESCRIPTION = "Printable HTML quizzes with answer keys, study sheets and an index"
 
-LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-# Interface words, per language.  Languages without an entry fall back to English.
-LABELS = {
-    "ko": {
-        "name": "이름", "class": "반", "date": "날짜",
-        "key": "정답", "explanation": "해설", "source": "출처",
-        "form": "{}형", "questions": "{}문항", "quiz": "퀴즈", "study": "학습지",
-        "sources": "출처 목록", "package": "Anki 덱", "facts": "{}개 사실", "contents": "목차",
-        "built": "만든 날짜",
-    },
-    "en": {
-        "name": "Name", "class": "Class", "date": "Date",
-        "key": "Answer key", "explanation": "Explanation", "source": "Source",
-        "form": "Form {}", "questions": "{} questions", "quiz": "Quiz", "study": "Study sheet",
-        "sources": "Sources", "package": "Anki deck", "facts": "{} facts", "contents": "Contents",
-        "built": "Built",
-    },
-}  # fmt: skip
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
-_WIDE = re.compile(r"[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]")
 _CSS_UNSAFE = re.compile(r'[\\"<>&\x00-\x1f\x7f]')
 
 
@@ -72,11 +52,6 @@ def css_string(value: str) -> Markup:
     """A quoted CSS string for generated rules (running page headers): data cannot end the string or the style."""
     body = _CSS_UNSAFE.sub(lambda m: f"\\{ord(m.group(0)):x} ", str(value))
     return Markup(f'"{body}"')
-
-
-def display_width(text: str) -> int:
-    """Rough printed width in half-em units: CJK characters count twice."""
-    return len(text) + len(_WIDE.findall(text))
 
 
 def guess_lang(text: str, languages: tuple[str, ...]) -> str:
@@ -174,7 +149,7 @@ class Lang:
     def truth(self, value: bool) -> list[dict]:
         out, seen = [], set()
         for lang in self.shown:
-            word = TRUTH_LABELS.get(lang, TRUTH_LABELS["en"])[0 if value else 1]
+            word = truth_words(lang)[0 if value else 1]
             if word not in seen:
                 seen.add(word)
                 out.append(
@@ -368,9 +343,7 @@ class Pages:
             random.Random(f"quizgen-form:{seed}:{form}:{fact_file.path}").shuffle(facts)
 
             def order(fact: Fact):
-                options = [(fact.answer, True)] + [(w, False) for w in fact.wrong]
-                random.Random(f"quizgen-form-options:{seed}:{form}:{fact.id}").shuffle(options)
-                return options
+                return shuffled_options(fact, f"quizgen-form-options:{seed}:{form}:{fact.id}")
         else:
             order = option_order  # the same order as the Anki cards, so deck and handout agree
         questions = [question_view(self.project, fact, i, self.lang, order) for i, fact in enumerate(facts, 1)]

@@ -1,0 +1,73 @@
+"""Presentation that several writers share: option order, option labels, truth words, interface words.
+
+Writers never import each other; what a card, a paper and an LMS export must agree on
+(the order of a choice fact's options, how options are numbered, what "true" is called
+in each language) lives here, in one neutral place.  Nothing here knows about any
+output format.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+from .model import Fact, Text
+
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+# Interface words, per language.  Languages without an entry fall back to English.
+LABELS = {
+    "ko": {
+        "name": "이름", "class": "반", "date": "날짜",
+        "key": "정답", "explanation": "해설", "source": "출처",
+        "form": "{}형", "questions": "{}문항", "quiz": "퀴즈", "study": "학습지",
+        "sources": "출처 목록", "package": "Anki 덱", "facts": "{}개 사실", "contents": "목차",
+        "built": "만든 날짜",
+    },
+    "en": {
+        "name": "Name", "class": "Class", "date": "Date",
+        "key": "Answer key", "explanation": "Explanation", "source": "Source",
+        "form": "Form {}", "questions": "{} questions", "quiz": "Quiz", "study": "Study sheet",
+        "sources": "Sources", "package": "Anki deck", "facts": "{} facts", "contents": "Contents",
+        "built": "Built",
+    },
+}  # fmt: skip
+
+TRUTH_LABELS = {
+    "ko": ("참", "거짓"),
+    "en": ("True", "False"),
+    "ja": ("正しい", "誤り"),
+    "zh": ("对", "错"),
+    "fr": ("Vrai", "Faux"),
+    "de": ("Wahr", "Falsch"),
+    "es": ("Verdadero", "Falso"),
+}
+
+_WIDE = re.compile(r"[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]")
+
+
+def truth_words(lang: str) -> tuple[str, str]:
+    """(true, false) in `lang`, English when quizgen has no words for it."""
+    return TRUTH_LABELS.get(lang, TRUTH_LABELS["en"])
+
+
+def option_order(fact: Fact) -> list[tuple[Text, bool]]:
+    """A choice fact's options as (text, correct), in its one stable order (seeded by the fact id).
+
+    Cards, one-form papers and exports all use this order, so a learner and a class see the same
+    options in the same places."""
+    options = [(fact.answer, True)] + [(w, False) for w in fact.wrong]
+    random.Random(f"quizgen-options:{fact.id}").shuffle(options)
+    return options  # type: ignore[return-value]
+
+
+def shuffled_options(fact: Fact, seed: str) -> list[tuple[Text, bool]]:
+    """The options in an order drawn from `seed` (a form of a printed quiz)."""
+    options = [(fact.answer, True)] + [(w, False) for w in fact.wrong]
+    random.Random(seed).shuffle(options)
+    return options  # type: ignore[return-value]
+
+
+def display_width(text: str) -> int:
+    """Rough printed width in half-em units: CJK characters count twice."""
+    return len(text) + len(_WIDE.findall(text))
