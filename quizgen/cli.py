@@ -219,8 +219,11 @@ def stats(project):
         "language": collections.Counter(
             lang for f in facts for lang in proj.languages if all(t.get(lang) is not None for _, t in f.texts())
         ),
-        "source": collections.Counter(f.source or "(none)" for f in facts),
-        "with quote": collections.Counter("quote" if f.quote else "no quote" for f in facts),
+        # every cited source counts (a correction card counts for the article and for its evidence)
+        "source": collections.Counter(
+            sid for f in facts for sid in (dict.fromkeys(c.source for c in f.citations if c.source) or ("(none)",))
+        ),
+        "with quote": collections.Counter("quote" if any(c.quote for c in f.citations) else "no quote" for f in facts),
     }
     click.echo(f"{len(facts)} facts in {len(proj.files)} files")
     for title, counter in tables.items():

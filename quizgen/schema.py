@@ -60,7 +60,7 @@ def shape(key: spec.Key) -> dict:
     if s == "choice":
         return {"type": "string", "enum": list(key.values)}
     if s == "list":
-        out = {"type": "array", "items": shape(spec.Key("", key.items, ""))}
+        out = {"type": "array", "items": shape(spec.Key("", key.items, "", keys=key.keys))}
         if key.min_items:
             out["minItems"] = key.min_items
         return out
@@ -119,6 +119,8 @@ def fact_schema() -> dict:
         if name == "truefalse":
             then["properties"] = {"answer": described(spec.TRUEFALSE_ANSWER)}
         branches.append({"if": condition, "then": then})
+    # a fact cites with source/quote or with a cite list, never both
+    branches.append({"not": {"anyOf": [{"required": ["cite", "source"]}, {"required": ["cite", "quote"]}]}})
     out["allOf"] = branches
     return out
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .model import ROLES
 from .model import TYPES as FACT_TYPES
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
@@ -104,10 +105,31 @@ FACT = table(
         "The exact passage of the source that supports the fact (checked by `quizgen check --quotes`).",
         "...",
     ),
+    Key(
+        "cite",
+        "list",
+        "Instead of source/quote (never both): every source this fact cites, each with its role: "
+        "evidence backs the answer (at least one), claim shows what an article claimed.",
+        [{"source": "reuters-2025", "quote": "...", "role": "claim"}, {"source": "deepseek-v3", "quote": "..."}],
+        items="mapping",
+        min_items=1,
+        keys=(
+            Key("source", "id", "The id of a source in decks/sources.yaml.", "deepseek-v3", required=True),
+            Key("quote", "string", "The exact passage of that source.", "..."),
+            Key(
+                "role",
+                "choice",
+                "evidence (the default) backs the answer; claim is what was claimed.",
+                "claim",
+                values=ROLES,
+            ),
+        ),
+    ),
     Key("tags", "list", "Tags of this fact (added to the file's tags).", ["numbers"], items="string"),
     Key("image", "string", "An image shown on the card: a path relative to the project.", "images/moe.png"),
     LINT,
 )
+CITE = table(*FACT["cite"].keys)
 TRUEFALSE_ANSWER = Key("answer", "boolean", "Whether the statement is true: true or false, unquoted.", True)
 
 # Type -> (keys it requires, description). Every other fact key above is common to all types.

@@ -19,7 +19,7 @@ from . import spec
 from .errors import Problem
 from .ids import new_project_id
 from .loader import inside
-from .model import CLOZE_RE, NEUTRAL, TYPES, Fact, FactFile, Source, Text, pack_lines
+from .model import CLOZE_RE, NEUTRAL, ROLES, TYPES, Citation, Fact, FactFile, Source, Text, pack_lines
 
 # The key lists, patterns and hints come from spec.py, which the JSON Schemas are rendered from too.
 ID_RE = re.compile(spec.ID_PATTERN)
@@ -33,6 +33,7 @@ SOURCE_KEYS = tuple(spec.SOURCE)
 CONFIG_KEYS = tuple(spec.CONFIG)
 LINT_KEYS = tuple(k.name for k in spec.LINT.keys)
 PROJECT_ID_RE = re.compile(spec.PROJECT_ID_PATTERN)
+CITE_KEYS = tuple(spec.CITE)
 
 
 def line_of(node: Node) -> int:
@@ -328,14 +329,28 @@ def parse_fact(c: Checker, node: Node, deck: str, file_tags, root: str, language
         fields["wrong"] = parse_wrong(c, keys["wrong"][1], fields.get("answer"), languages)
     if ftype == "cloze" and fields.get("text") is not None:
         check_cloze(c, keys["text"][1], fields["text"])
+    if "cite" in keys:
+        both = [name for name in ("source", "quote") if name in keys]
+        if both:
+            c.error(
+                keys[both[0]][0],
+                f"{both[0]}: a fact cites either with source/quote or with a cite list, not both "
+                f"(move it into cite at line {line_of(keys['cite'][0])})",
+            )
+        else:
+            citations = parse_cite(c, keys["cite"][1], source_ids)
+            if citations:
+                fields["cite"] = citations
+                primary = next(x for x in citations if x.role == "evidence")
+                fields["source"], fields["quote"] = primary.source, primary.quote
     for name in ("source", "quote"):
-        if name in keys:
+        if name in keys and "cite" not in keys:
             value = c.scalar(keys[name][1], name)
             if value is not None:
                 fields[name] = value.strip()
     if "source" in fields:
         fields["source"] = sys.intern(fields["source"])
-    if "source" in fields and fields["source"] not in source_ids:
+    if "source" in fields and fields["source"] not in source_ids:  # cite's sources were checked in parse_cite
         known = did_you_mean(fields["source"], source_ids)
         c.error(keys["source"][1], f"source: unknown source id {fields['source']!r} (not in decks/sources.yaml){known}")
     tags = list(file_tags)
@@ -349,6 +364,63 @@ def parse_fact(c: Checker, node: Node, deck: str, file_tags, root: str, language
     if len(c.problems) > start or "id" not in fields:
         return None
     return Fact(**{k: v for k, v in fields.items() if v is not None})
+
+
+def parse_cite(c: Checker, node: Node, source_ids) -> tuple[Citation, ...] | None:
+    """`cite:` as a list of {source, quote?, role?}; at least one citation must be evidence."""
+    if not isinstance(node, SequenceNode):
+        c.error(
+            node,
+            f"cite: expected a list of citations like [{{source: ID, quote: '...', role: claim}}], found {kind(node)}",
+        )
+        return None
+    if not node.value:
+        c.error(node, "cite: the list is empty; cite at least one evidence source")
+        return None
+    before = len(c.problems)
+    out: list[Citation] = []
+    for i, item in enumerate(node.value):
+        where = f"cite[{i}]"
+        if not isinstance(item, MappingNode):
+            c.error(
+                item,
+                f"{where}: expected a mapping like {{source: ID, quote: '...', role: evidence}}, found {kind(item)}",
+            )
+            continue
+        keys = c.mapping(item, CITE_KEYS, f"a citation ({where})")
+        if "source" not in keys:
+            c.error(item, f"{where}: missing required key 'source' (an id from decks/sources.yaml)")
+            continue
+        sid = c.scalar(keys["source"][1], f"{where}.source")
+        quote = c.scalar(keys["quote"][1], f"{where}.quote") if "quote" in keys else ""
+        role = "evidence"
+        if "role" in keys:
+            role = (c.scalar(keys["role"][1], f"{where}.role") or "").strip()
+            if role and role not in ROLES:
+                c.error(
+                    keys["role"][1],
+                    f"{where}.role: unknown role {role!r} (use claim or evidence)" + did_you_mean(role, ROLES),
+                )
+        if sid is None or quote is None or role not in ROLES:
+            continue
+        sid = sys.intern(sid.strip())
+        if sid not in source_ids:
+            known = did_you_mean(sid, source_ids)
+            c.error(keys["source"][1], f"{where}.source: unknown source id {sid!r} (not in decks/sources.yaml){known}")
+            continue
+        line = line_of(keys["quote"][0]) if "quote" in keys else line_of(item)
+        citation = Citation(sid, quote.strip(), role, line)
+        for j, prev in enumerate(out):
+            if (prev.source, prev.quote, prev.role) == (citation.source, citation.quote, citation.role):
+                c.error(item, f"{where}: repeats cite[{j}]")
+                break
+        out.append(citation)
+    if len(c.problems) > before:
+        return None
+    if not any(x.role == "evidence" for x in out):
+        c.error(node, "cite: needs at least one evidence citation (role: evidence, the default) that backs the answer")
+        return None
+    return tuple(out)
 
 
 def parse_wrong(c: Checker, node: Node, answer: Text | None, languages) -> tuple[Text, ...] | None:

@@ -205,3 +205,17 @@ def test_validator_hints_come_from_the_spec(project):
     assert deck.example in result.stderr and deck.description.split(";")[0].lower() in result.stderr.lower()
     described = schema.schema("facts")["properties"]["deck"]
     assert described["description"] == deck.description and described["examples"] == [deck.example]
+
+
+def test_citations_follow_the_same_rules(project):
+    from test_citations import CORRECTION
+    from test_citations import SOURCES as CITED_SOURCES
+
+    assert errors("facts", CORRECTION) == [] and errors("sources", CITED_SOURCES) == []
+    both = CORRECTION.replace("    answer: true\n", "    answer: true\n    source: paper\n")
+    assert errors("facts", both)
+    head = "deck: D\nfacts:\n  - id: a\n    question: Q\n    answer: A\n    cite:"
+    for bad in (" paper", " []", "\n      - {source: article, role: claimm}", "\n      - {source: paper, qoute: x}",
+                "\n      - {quote: x}", "\n      - just text"):  # fmt: skip
+        assert errors("facts", head + bad + "\n"), bad
+        assert run("check", project({"decks/a.yaml": head + bad + "\n"}, CITED_SOURCES)).exit_code == 1, bad
