@@ -23,6 +23,7 @@ from .lint import RULES, lint
 from .present import display_width
 from .project import load_project
 from .quotes import check_quotes
+from .schema import KINDS, add_modeline, render, write_schemas
 from .validate import LANG_RE
 from .writers import Options
 
@@ -164,11 +165,13 @@ def init(directory):
     example = os.path.join(os.path.dirname(__file__), "example")
     if os.path.exists(os.path.join(directory, "decks")):
         raise QuizgenError(f"{directory} already has a decks/ folder; not overwriting it")
+    copied = []
     for dirpath, _, filenames in os.walk(example):
         rel = os.path.relpath(dirpath, example)
         os.makedirs(os.path.join(directory, rel), exist_ok=True)
         for name in filenames:
             shutil.copyfile(os.path.join(dirpath, name), os.path.join(directory, rel, name))
+            copied.append(os.path.normpath(os.path.join(rel, name)).replace(os.sep, "/"))
     # The course's identity: random, written once, part of every card's GUID (see ids.py).
     config = os.path.join(directory, "quizgen.yaml")
     with open(config, encoding="utf-8") as fh:
@@ -179,6 +182,9 @@ def init(directory):
     if not os.path.exists(gitignore):  # the build output and its cache never belong in git
         with open(gitignore, "w", encoding="utf-8") as fh:
             fh.write("dist/\n")
+    write_schemas(directory)
+    for rel in copied:  # last, so that the editor's schema line stays the first line
+        add_modeline(os.path.join(directory, rel), rel)
     click.echo(f"created {directory}: edit {directory}/decks/*.yaml, then run 'quizgen build {directory}'")
 
 
@@ -201,6 +207,28 @@ def templates(dest, force):
 
     names = copy_shipped(dest, force)
     click.echo(f"copied {len(names)} files into {dest}: {', '.join(names)}")
+
+
+@cli.command()
+@click.option(
+    "--kind",
+    type=click.Choice(KINDS),
+    default="facts",
+    show_default=True,
+    help="facts: decks/*.yaml; sources: decks/sources.yaml; config: quizgen.yaml.",
+)
+def schema(kind):
+    """Print the JSON Schema of one kind of quizgen file, for editors.
+
+    yaml-language-server (VS Code's YAML extension and others) uses it for
+    completion, hover help and squiggles; `quizgen init` writes all of them
+    into the project's schemas/ folder.
+
+    \b
+    Example:
+      quizgen schema --kind sources > schemas/sources.schema.json
+    """
+    click.echo(render(kind), nl=False)
 
 
 @cli.command()

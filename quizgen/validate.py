@@ -15,28 +15,25 @@ import sys
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from . import spec
 from .errors import Problem
 from .ids import new_project_id
 from .loader import inside
 from .model import CLOZE_RE, NEUTRAL, ROLES, TYPES, Citation, Fact, FactFile, Source, Text, pack_lines
 
-ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+# The key lists, patterns and hints come from spec.py, which the JSON Schemas are rendered from too.
+ID_RE = re.compile(spec.ID_PATTERN)
+LANG_RE = re.compile(spec.LANG_PATTERN)
 
-COMMON_KEYS = ("id", "type", "explanation", "source", "quote", "cite", "tags", "image", "lint")
-TYPE_KEYS = {
-    "basic": ("question", "answer"),
-    "choice": ("question", "answer", "wrong"),
-    "cloze": ("text",),
-    "truefalse": ("statement", "answer"),
-}
-ALL_FACT_KEYS = sorted(set(COMMON_KEYS).union(*TYPE_KEYS.values()))
-FILE_KEYS = ("deck", "tags", "facts")
-SOURCE_KEYS = ("title", "url", "date", "publisher", "file")
-CONFIG_KEYS = ("id", "languages", "title", "lint")
-PROJECT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{7,63}$")
-LINT_KEYS = ("ignore",)
-CITE_KEYS = ("source", "quote", "role")
+COMMON_KEYS = spec.COMMON_FACT_KEYS
+TYPE_KEYS = {name: keys for name, (keys, _) in spec.FACT_TYPE_KEYS.items()}
+ALL_FACT_KEYS = sorted(spec.FACT)
+FILE_KEYS = tuple(spec.FACT_FILE)
+SOURCE_KEYS = tuple(spec.SOURCE)
+CONFIG_KEYS = tuple(spec.CONFIG)
+LINT_KEYS = tuple(k.name for k in spec.LINT.keys)
+PROJECT_ID_RE = re.compile(spec.PROJECT_ID_PATTERN)
+CITE_KEYS = tuple(spec.CITE)
 
 
 def line_of(node: Node) -> int:
@@ -216,7 +213,7 @@ def parse_sources(node: Node | None, rel: str) -> tuple[dict[str, Source], list[
             text = c.scalar(vnode, f"{sid}.{name}")
             if text is None:
                 continue
-            if name == "url" and not re.match(r"^https?://\S+$", text.strip()):
+            if name == "url" and not re.match(spec.URL_PATTERN, text.strip()):
                 c.error(vnode, f"{sid}.url: must start with http:// or https:// (found {text.strip()!r})")
                 continue
             fields[name] = text.strip()
@@ -236,7 +233,7 @@ def parse_fact_file(
     keys = c.mapping(node, FILE_KEYS, "the fact file")
     deck = None
     if "deck" not in keys:
-        c.error(1, "missing required key 'deck' (the Anki deck name, e.g. 'Biology::Cells')")
+        c.error(1, f"missing required key 'deck' ({spec.hint(spec.FACT_FILE['deck'])})")
     else:
         deck = c.scalar(keys["deck"][1], "deck")
         if deck is not None:
@@ -252,7 +249,7 @@ def parse_fact_file(
         file_tags = c.string_list(keys["tags"][1], "tags") or ()
     facts: list[Fact] = []
     if "facts" not in keys:
-        c.error(1, "missing required key 'facts' (a list of facts)")
+        c.error(1, f"missing required key 'facts' ({spec.hint(spec.FACT_FILE['facts'])})")
     else:
         fnode = keys["facts"][1]
         if not isinstance(fnode, SequenceNode):
