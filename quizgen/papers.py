@@ -316,8 +316,13 @@ def texts_width(items: list[dict]) -> int:
 
 
 def option_columns(widths: list[int], room: int) -> int:
-    """1, 2 or 4 columns of options: as many as fit their widest option on one line."""
+    """1, 2 or 4 columns of options: as many as fit their widest option on one line.
+
+    Five short options that fit side by side go on one line (5), as Korean exams print ① … ⑤,
+    rather than four and a lonely fifth."""
     widest = max(widths, default=0) + OPTION_GAP
+    if len(widths) == 5 and widest * 5 <= room:
+        return 5
     for columns in (4, 2):
         if len(widths) >= columns and widest * columns <= room:
             return columns
@@ -395,7 +400,7 @@ class QuizSet:
                     "index": i,
                     "mark": ROMAN[i] if i < len(ROMAN) else str(i + 1),
                     "title": self.lang.texts(section.title),
-                    "each": points_label(self.lang, section.points),
+                    "each": points_label(self.lang, section.points, "points_per"),
                 }
             )
         return out
