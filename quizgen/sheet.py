@@ -28,6 +28,7 @@ import math
 from dataclasses import dataclass
 
 from .errors import Problem, QuizgenError
+from .present import display_width
 
 VERSION = 1
 PAPERS = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
@@ -208,11 +209,13 @@ def layout(quiz: SheetQuiz) -> dict:
     lines: list[dict] = []
     bubbles: list[dict] = []
 
-    def text(x, y, s, size=3.2, weight="normal", anchor="start", colour="#000"):
-        texts.append(
-            {"x_mm": _mm(x), "y_mm": _mm(y), "size_mm": size, "text": s, "weight": weight, "anchor": anchor}
-            | ({"colour": colour} if colour != "#000" else {})
-        )
+    def text(x, y, s, size=3.2, weight="normal", anchor="start", colour="#000", room=None):
+        entry = {"x_mm": _mm(x), "y_mm": _mm(y), "size_mm": size, "text": s, "weight": weight, "anchor": anchor}
+        if colour != "#000":
+            entry["colour"] = colour
+        if room is not None and display_width(s) * size * 0.55 > room:
+            entry["fit_mm"] = _mm(room)  # squeezed to this width rather than run into the number grid
+        texts.append(entry)
 
     def bubble(x, y, kind, value, label, **where):
         bubbles.append(
@@ -224,7 +227,11 @@ def layout(quiz: SheetQuiz) -> dict:
 
     # header, left: title, sheet, name line, form row
     title = " · ".join(t for _, t in quiz.title) or quiz.name
-    text(AREA_LEFT + 10, 31, title, size=5.6, weight="bold")
+    digits = quiz.student_digits
+    grid_right = width - AREA_LEFT - 4
+    grid_left = grid_right - digits * DIGIT_PITCH
+    room = grid_left - 6 - (AREA_LEFT + 10)
+    text(AREA_LEFT + 10, 31, title, size=5.6, weight="bold", room=room)
     text(AREA_LEFT + 10, 38, both("sheet"), size=3.6)
     text(AREA_LEFT + 6, 50, both("name"), size=3.4)
     lines.append({"x1_mm": AREA_LEFT + 6, "y1_mm": 53.0, "x2_mm": 112.0, "y2_mm": 53.0})
@@ -243,9 +250,6 @@ def layout(quiz: SheetQuiz) -> dict:
     text(AREA_LEFT + 6, y + 4 + 4.2 * len({lab["fill"] for lab in labels}), teacher, size=2.7, colour="#444")
 
     # header, right: the student-number grid (a box per digit to write in, then 0-9 bubbles)
-    digits = quiz.student_digits
-    grid_right = width - AREA_LEFT - 4
-    grid_left = grid_right - digits * DIGIT_PITCH
     text(grid_left, 29.5, both("student"), size=3.0)
     for d in range(digits):
         cx = grid_left + (d + 0.5) * DIGIT_PITCH
@@ -402,9 +406,69 @@ def marker_cells(marker_id: int) -> list[tuple[int, int]]:
 
 
 def sheet_quizzes(project, options=None) -> list[SheetQuiz]:
-    """Every quiz of `project` reduced to a SheetQuiz, in file order (the quiz model is wired in `from_quiz`)."""
+    """Every quiz of `project` (quizzes/*.yaml) as a SheetQuiz, in file order."""
     return [from_quiz(quiz, project) for quiz in getattr(project, "quizzes", ())]
 
 
-def from_quiz(quiz, project) -> SheetQuiz:  # pragma: no cover - replaced when the quiz model lands
-    raise NotImplementedError
+def shown_languages(quiz, project) -> tuple[str, ...]:
+    return tuple(project.languages) if quiz.lang == "both" else (quiz.lang,)
+
+
+def text_in(text, langs: tuple[str, ...]) -> str:
+    """One text for item analysis and warnings: the first shown language that has it."""
+    for lang in langs:
+        value = text.get(lang)
+        if value is not None:
+            return value
+    return text.values()[0] if text.values() else ""
+
+
+def from_quiz(quiz, project) -> SheetQuiz:
+    """The assembled quiz (quizgen.quiz.assemble: the same forms the papers print) as a SheetQuiz."""
+    from .present import option_order
+    from .quiz import assemble
+
+    langs = shown_languages(quiz, project)
+    forms = []
+    for form in assemble(project, quiz):
+        items = []
+        for q in form.questions:
+            fact = q.fact
+            common = {"number": q.number, "points": q.points, "fact": fact.id, "path": fact.path, "line": fact.line}
+            if fact.type == "choice":
+                canonical = [text for text, _ in option_order(fact)]
+                order, used = [], set()
+                for text, _ in q.options:  # each printed option's place in the fact's own order
+                    index = next(i for i, t in enumerate(canonical) if t == text and i not in used)
+                    used.add(index)
+                    order.append(index)
+                key_line = fact.line_of("options" if fact.options else "answer")
+                wrong_line = fact.line_of("options" if fact.options else "wrong")
+                lines = tuple(key_line if t == fact.answer else wrong_line for t in canonical)
+                items.append(
+                    Item(
+                        kind="choice",
+                        options=len(q.options),
+                        key=str(q.answer_index + 1),
+                        order=tuple(order),
+                        option_texts=tuple(text_in(t, langs) for t in canonical),
+                        option_lines=lines,
+                        **common,
+                    )
+                )
+            elif fact.type == "truefalse":
+                items.append(Item(kind="truefalse", options=2, key="O" if fact.truth else "X", **common))
+            else:  # basic and cloze: the teacher marks a score
+                items.append(Item(kind="open", **common))
+        forms.append((form.letter, tuple(items)))
+    title = tuple((lang, value) for lang, value in quiz.title.in_order(project.languages) if not lang or lang in langs)
+    return SheetQuiz(
+        name=quiz.stem,
+        title=title or quiz.title.in_order(project.languages)[:1],
+        forms=tuple(forms),
+        paper=quiz.paper,
+        student_digits=quiz.student_digits,
+        project_id=getattr(project, "id", ""),
+        path=quiz.path,
+        langs=langs,
+    )

@@ -488,3 +488,42 @@ def test_grade_without_the_extra_says_how_to_install_it(tmp_path, monkeypatch):
 def test_grade_usage_errors_exit_2(tmp_path):
     assert run("grade", tmp_path / "scan.png", "--out", tmp_path / "o").exit_code == 2  # no --quiz
     assert run("grade", "--quiz", "x", "--out", tmp_path / "o").exit_code == 2  # no scan
+
+
+def test_build_writes_the_sheet_and_grade_marks_it_from_the_command_line(tmp_path):
+    """The example project of `quizgen init`: build its sheet, print it, fill in two, grade with the CLI."""
+    exe = chromium_path()
+    root = tmp_path / "course"
+    assert run("init", root).exit_code == 0
+    dist = tmp_path / "dist"
+    assert run("build", root, "--out", dist, "--format", "sheet").exit_code == 0
+    folder = dist / "quizzes" / "example"
+    sheet = json.loads((folder / "example-sheet.json").read_text(encoding="utf-8"))
+    from quizgen.grade import find_quiz
+    from quizgen.project import load_project
+
+    quiz = find_quiz(load_project(str(root)), "example")
+    assert sheets.layout(quiz) == sheet  # the grader reads the very layout the build wrote
+    assert {b["kind"] for b in sheet["bubbles"]} == {"answer", "student", "form", "score"}
+    pdf = omr.print_pdf(exe, str(folder / "example-sheet.html"), str(tmp_path / "sheet.pdf"), str(tmp_path / "p"))
+    rnd = random.Random(4)
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    expected = {}
+    for i, form in enumerate("AB"):
+        answers, scores, total = student_answers(quiz, form, rnd)
+        image = omr.fill_in(omr.render(pdf, 150), sheet, 150, rnd, f"5000{i}", form, answers, scores)
+        expected[f"5000{i}"] = (form, total)
+        save(omr.jpeg(omr.rotate(image, 4 - 8 * i), 70), scans, f"{i}.jpg")
+    out = tmp_path / "marks"
+    result = run("grade", root, "--quiz", "example", scans, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "graded 2 of 2 pages (2 scored), 0 to review" in result.stdout
+    rows = read_csv(out / "results.csv")
+    assert {r["student"]: (r["form"], float(r["score"])) for r in rows} == expected
+    items_rows = read_csv(out / "items.csv")
+    assert sorted(r["fact"] for r in items_rows) == sorted(f.id for f in load_project(str(root)).facts)
+    assert all(r["where"].startswith("decks/example.yaml:") for r in items_rows)
+    assert (out / "report.html").read_text(encoding="utf-8").count("<svg") == 1
+    bad = run("grade", root, "--quiz", "exmaple", scans, "--out", out)
+    assert bad.exit_code == 1 and "no such quiz" in bad.output and "example" in bad.output

@@ -80,9 +80,10 @@ def render_html(sheet: dict, title: str) -> str:
         weight = ' font-weight="bold"' if t.get("weight") == "bold" else ""
         anchor = f' text-anchor="{t["anchor"]}"' if t.get("anchor", "start") != "start" else ""
         colour = f' fill="{escape(t["colour"])}"' if t.get("colour") else ""
+        fit = f' textLength="{_n(t["fit_mm"])}" lengthAdjust="spacingAndGlyphs"' if t.get("fit_mm") else ""
         out.append(
             f'<text x="{_n(t["x_mm"])}" y="{_n(t["y_mm"])}" font-size="{_n(t["size_mm"])}"'
-            f"{weight}{anchor}{colour}>{escape(t['text'])}</text>"
+            f"{weight}{anchor}{colour}{fit}>{escape(t['text'])}</text>"
         )
     for marker in sheet["markers"]:
         out.append(marker_svg(marker))
