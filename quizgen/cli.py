@@ -19,6 +19,7 @@ from . import __version__
 from .build import build_project, resolve_formats
 from .errors import QuizgenError
 from .ids import new_project_id
+from .importers.command import import_command
 from .lint import RULES, lint
 from .project import load_project
 from .quotes import check_quotes
@@ -237,6 +238,9 @@ def diff(project, against, style):
     click.echo(render(result, style), nl=False)
     for warning in result.warnings if style == "json" else ():
         click.echo(f"warning: {warning}", err=True)
+
+
+cli.add_command(import_command)  # quizgen/importers/command.py
 
 
 def main(argv=None):
