@@ -23,6 +23,7 @@ from .importers.command import import_command
 from .lint import RULES, lint
 from .project import load_project
 from .quotes import check_quotes
+from .schema import KINDS, add_modeline, render, write_schemas
 from .validate import LANG_RE
 from .writers import Options
 
@@ -157,11 +158,13 @@ def init(directory):
     example = os.path.join(os.path.dirname(__file__), "example")
     if os.path.exists(os.path.join(directory, "decks")):
         raise QuizgenError(f"{directory} already has a decks/ folder; not overwriting it")
+    copied = []
     for dirpath, _, filenames in os.walk(example):
         rel = os.path.relpath(dirpath, example)
         os.makedirs(os.path.join(directory, rel), exist_ok=True)
         for name in filenames:
             shutil.copyfile(os.path.join(dirpath, name), os.path.join(directory, rel, name))
+            copied.append(os.path.normpath(os.path.join(rel, name)).replace(os.sep, "/"))
     # The course's identity: random, written once, part of every card's GUID (see ids.py).
     config = os.path.join(directory, "quizgen.yaml")
     with open(config, encoding="utf-8") as fh:
@@ -172,7 +175,32 @@ def init(directory):
     if not os.path.exists(gitignore):  # the build output and its cache never belong in git
         with open(gitignore, "w", encoding="utf-8") as fh:
             fh.write("dist/\n")
+    write_schemas(directory)
+    for rel in copied:  # last, so that the editor's schema line stays the first line
+        add_modeline(os.path.join(directory, rel), rel)
     click.echo(f"created {directory}: edit {directory}/decks/*.yaml, then run 'quizgen build {directory}'")
+
+
+@cli.command()
+@click.option(
+    "--kind",
+    type=click.Choice(KINDS),
+    default="facts",
+    show_default=True,
+    help="facts: decks/*.yaml; sources: decks/sources.yaml; config: quizgen.yaml.",
+)
+def schema(kind):
+    """Print the JSON Schema of one kind of quizgen file, for editors.
+
+    yaml-language-server (VS Code's YAML extension and others) uses it for
+    completion, hover help and squiggles; `quizgen init` writes all of them
+    into the project's schemas/ folder.
+
+    \b
+    Example:
+      quizgen schema --kind sources > schemas/sources.schema.json
+    """
+    click.echo(render(kind), nl=False)
 
 
 @cli.command()
@@ -192,8 +220,11 @@ def stats(project):
         "language": collections.Counter(
             lang for f in facts for lang in proj.languages if all(t.get(lang) is not None for _, t in f.texts())
         ),
-        "source": collections.Counter(f.source or "(none)" for f in facts),
-        "with quote": collections.Counter("quote" if f.quote else "no quote" for f in facts),
+        # every cited source counts (a correction card counts for the article and for its evidence)
+        "source": collections.Counter(
+            sid for f in facts for sid in (dict.fromkeys(c.source for c in f.citations if c.source) or ("(none)",))
+        ),
+        "with quote": collections.Counter("quote" if any(c.quote for c in f.citations) else "no quote" for f in facts),
     }
     click.echo(f"{len(facts)} facts in {len(proj.files)} files")
     for title, counter in tables.items():

@@ -229,6 +229,21 @@ def source_view(project: Project, source_id: str) -> dict | None:
     }
 
 
+def citation_views(project: Project, fact: Fact, lang: Lang) -> list[dict]:
+    """Every citation with its role words, source and quote, in the order the author wrote them."""
+    return [
+        {
+            "role": c.role,
+            "role_label": lang.label(c.role),
+            "source": source_view(project, c.source),
+            "quote": c.quote.strip(),
+            "quote_lang": guess_lang(c.quote, project.languages),
+        }
+        for c in fact.citations
+        if c.source in project.sources
+    ]
+
+
 def question_view(project: Project, fact: Fact, number: int, lang: Lang, options_order) -> dict:
     q: dict = {
         "number": number,
@@ -238,9 +253,11 @@ def question_view(project: Project, fact: Fact, number: int, lang: Lang, options
         "options": [],
         "image": data_uri(os.path.join(project.root, fact.image)) if fact.image else "",
         "explanation": lang.texts(fact.explanation),
-        "source": source_view(project, fact.source),
+        "source": source_view(project, fact.source),  # the primary evidence, as before `cite:` existed
         "quote": fact.quote.strip(),
         "quote_lang": guess_lang(fact.quote, project.languages),
+        "single_source": fact.single_source,  # shown exactly as a source/quote fact always was
+        "citations": citation_views(project, fact, lang),
         "answer": [],
         "answer_letter": "",
         "blanks": [],
@@ -372,10 +389,11 @@ class Pages:
                 q["filled"] = [
                     {**item, "segments": filled_segments(item["text"])} for item in self.lang.texts(fact.text)
                 ]
-            if fact.source and fact.source in self.project.sources:
-                q["cite"] = cited.setdefault(fact.source, len(cited) + 1)
-            else:
-                q["cite"] = 0
+            for c in fact.citations:  # numbered in order of first use, claims and evidence alike
+                if c.source in self.project.sources:
+                    cited.setdefault(c.source, len(cited) + 1)
+            q["cite"] = cited.get(fact.source, 0)  # the primary evidence's number, beside the fact
+            q["cites"] = [] if fact.single_source else [{**c, "n": cited[c["source"]["id"]]} for c in q["citations"]]
             facts.append(q)
         sources = [{"n": n, **source_view(self.project, sid)} for sid, n in cited.items()]  # type: ignore[dict-item]
         deck = self.deck_context(fact_file)
