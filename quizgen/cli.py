@@ -21,6 +21,7 @@ from .errors import QuizgenError
 from .ids import new_project_id
 from .importers.command import import_command
 from .lint import RULES, lint
+from .present import display_width
 from .project import load_project
 from .quotes import check_quotes
 from .schema import KINDS, add_modeline, render, write_schemas
@@ -89,10 +90,17 @@ def build(project, out, formats, lang, forms, seed, no_cache):
         resolve_formats(formats)
     except QuizgenError as exc:  # a misspelt format is a usage error (exit 2), not bad input
         raise click.BadParameter(exc.message, param_hint="--format") from None
+    source = click.get_current_context().get_parameter_source("seed")
+    if source is not click.core.ParameterSource.DEFAULT and forms < 2:
+        raise click.BadParameter(
+            "--seed only shuffles forms; use it with --forms N (N of 2 or more)", param_hint="--seed"
+        )
     warn_if_slow_yaml()
     out = out or os.path.join(project, "dist")
     options = Options(lang=lang, forms=forms, seed=seed, progress=progress_printer())
     result = build_project(project, out, formats, options, use_cache=not no_cache)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if result.up_to_date:
         click.echo(f"up to date: {len(result.files)} files in {out}")
     else:
@@ -183,6 +191,27 @@ def init(directory):
 
 @cli.command()
 @click.option(
+    "--copy", "dest", required=True, type=click.Path(file_okay=False), help="Folder to copy the shipped templates into."
+)
+@click.option("--force", is_flag=True, help="Overwrite files that are already there.")
+def templates(dest, force):
+    """Copy the shipped page templates and stylesheet, to start an override from them.
+
+    \b
+    Put the files you change into your project's templates/ folder (delete the rest).
+    To only add CSS rules, write templates/extra.css instead: it is added after the
+    shipped stylesheet, while a templates/quiz.css replaces it entirely.
+    Example:
+      quizgen templates --copy my-course/templates
+    """
+    from .templating import copy_shipped
+
+    names = copy_shipped(dest, force)
+    click.echo(f"copied {len(names)} files into {dest}: {', '.join(names)}")
+
+
+@cli.command()
+@click.option(
     "--kind",
     type=click.Choice(KINDS),
     default="facts",
@@ -224,14 +253,18 @@ def stats(project):
         "source": collections.Counter(
             sid for f in facts for sid in (dict.fromkeys(c.source for c in f.citations if c.source) or ("(none)",))
         ),
-        "with quote": collections.Counter("quote" if any(c.quote for c in f.citations) else "no quote" for f in facts),
+        "quote": collections.Counter(
+            "with a quote" if any(c.quote for c in f.citations) else "without a quote" for f in facts
+        ),
     }
+    headings = {"language": "facts complete in each language:", "quote": "facts with and without a quote:"}
     click.echo(f"{len(facts)} facts in {len(proj.files)} files")
     for title, counter in tables.items():
-        click.echo(f"\nfacts per {title}:" if title != "language" else "\nfacts complete in each language:")
-        width = max(len(k) for k in counter) if counter else 0
+        click.echo("\n" + headings.get(title, f"facts per {title}:"))
+        width = max(display_width(k) for k in counter) if counter else 0
         for key, count in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])):
-            click.echo(f"  {key:<{width}}  {count:>6}")
+            pad = " " * (width - display_width(key))  # Korean and other wide characters take two columns
+            click.echo(f"  {key}{pad}  {count:>6}")
 
 
 @cli.command()
