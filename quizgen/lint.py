@@ -87,9 +87,12 @@ class Linter:
         self.problems: list[Problem] = []
 
     def warn(self, fact: Fact, key: str, rule: str, message: str) -> None:
+        self.warn_at(fact, fact.line_of(key), rule, message)
+
+    def warn_at(self, fact: Fact, line: int, rule: str, message: str) -> None:
         if rule in fact.lint_ignore or rule in self.project.lint_ignore:
             return
-        self.problems.append(Problem(fact.path, fact.line_of(key), message, rule=rule, severity="warning"))
+        self.problems.append(Problem(fact.path, line, message, rule=rule, severity="warning"))
 
     # -- per fact ---------------------------------------------------------------------
 
@@ -101,7 +104,7 @@ class Linter:
             self.options(fact)
         if fact.type == "cloze":
             self.cloze_visible(fact)
-        if fact.quote:
+        if any(c.quote for c in fact.evidence):
             self.quote_supports(fact)
 
     def text_rules(self, fact: Fact) -> None:
@@ -125,8 +128,11 @@ class Linter:
                 missing = [lang for lang in langs if lang not in present]
                 if missing:
                     self.warn(fact, key, "missing-language", f"{name}: no {', '.join(missing)} text")
-        if fact.quote and unicodedata.normalize("NFC", fact.quote) != fact.quote:
-            self.warn(fact, "quote", "not-nfc", "quote: text is not NFC-normalized; save it composed (NFC)")
+        for citation in fact.citations:
+            if citation.quote and unicodedata.normalize("NFC", citation.quote) != citation.quote:
+                self.warn_at(
+                    fact, citation.line, "not-nfc", "quote: text is not NFC-normalized; save it composed (NFC)"
+                )
 
     def answer_in_question(self, fact: Fact) -> None:
         for lang, question in fact.question.items:  # type: ignore[union-attr]
@@ -205,7 +211,10 @@ class Linter:
                 break  # language-neutral options: one pass is enough
 
     def quote_supports(self, fact: Fact) -> None:
-        """The quote must contain a key term (a word of two or more characters) of the answer."""
+        """An evidence quote must contain a key term (a word of two or more characters) of the answer.
+
+        Claim quotes are exempt: a correction card quotes the article saying something else.
+        """
         terms: list[str] = []
         if fact.type in ("basic", "choice"):
             terms = [v for v in fact.answer.values()]  # type: ignore[union-attr]
@@ -214,11 +223,12 @@ class Linter:
         if not terms:
             return
         words = [w for t in terms for w in WORD.findall(t)]
-        if not any(appears(w, fact.quote) for w in words):
+        quotes = [c for c in fact.evidence if c.quote]
+        if not any(appears(w, c.quote) for w in words for c in quotes):
             shown = " / ".join(dict.fromkeys(terms))
-            self.warn(
+            self.warn_at(
                 fact,
-                "quote",
+                quotes[0].line,
                 "quote-missing-answer",
                 f"quote: does not contain the answer's key term ({shown!r}); does it support the fact?",
             )

@@ -27,6 +27,7 @@ LINE_KEYS = (
     "explanation",
     "source",
     "quote",
+    "cite",
     "tags",
     "image",
     "lint",
@@ -81,6 +82,24 @@ class Source:
     line: int = 0
 
 
+ROLES = ("claim", "evidence")  # a citation backs the answer (evidence) or shows what an article claimed (claim)
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """One cited source: an id from sources.yaml, an optional verbatim quote, and its role.
+
+    A correction card needs two: the article's claim (role "claim", quoted as the article
+    says it) and the primary source that proves the answer (role "evidence").  `line` is
+    where the citation is written (its quote's line when it has one), for later messages.
+    """
+
+    source: str
+    quote: str = ""
+    role: str = "evidence"
+    line: int = 0
+
+
 @dataclass(frozen=True)
 class Fact:
     id: str
@@ -95,8 +114,9 @@ class Fact:
     statement: Text | None = None  # truefalse
     truth: bool | None = None  # truefalse
     explanation: Text | None = None
-    source: str = ""
-    quote: str = ""
+    source: str = ""  # the primary evidence: `source:` as written, or the first evidence citation of `cite:`
+    quote: str = ""  # that citation's quote
+    cite: tuple[Citation, ...] = ()  # `cite:` as written; empty for a fact written with source/quote
     tags: tuple[str, ...] = ()  # file tags then fact tags
     image: str = ""  # project-relative path, already checked to exist inside the project
     lint_ignore: tuple[str, ...] = ()
@@ -109,6 +129,30 @@ class Fact:
             if line:
                 return line
         return self.line
+
+    @property
+    def citations(self) -> tuple[Citation, ...]:
+        """Every citation in order; a `source:`/`quote:` fact has exactly one, the evidence.
+
+        Derived rather than stored for such facts: at 100,000 facts a tuple and a Citation
+        each would cost megabytes to say what `source` and `quote` already say.
+        """
+        if self.cite:
+            return self.cite
+        if self.source or self.quote:
+            line = self.line_of("quote") if self.quote else self.line_of("source")
+            return (Citation(self.source, self.quote, "evidence", line),)
+        return ()
+
+    @property
+    def evidence(self) -> tuple[Citation, ...]:
+        return tuple(c for c in self.citations if c.role == "evidence")
+
+    @property
+    def single_source(self) -> bool:
+        """True when the fact cites one evidence source only: it shows exactly as a `source:` fact always has."""
+        c = self.citations
+        return len(c) <= 1 and all(x.role == "evidence" for x in c)
 
     @property
     def prompt(self) -> Text:

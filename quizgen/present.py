@@ -22,14 +22,14 @@ LABELS = {
         "key": "정답", "explanation": "해설", "source": "출처",
         "form": "{}형", "questions": "{}문항", "quiz": "퀴즈", "study": "학습지",
         "sources": "출처 목록", "package": "Anki 덱", "facts": "{}개 사실", "contents": "목차",
-        "built": "만든 날짜",
+        "built": "만든 날짜", "claim": "기사의 주장", "evidence": "근거",
     },
     "en": {
         "name": "Name", "class": "Class", "date": "Date",
         "key": "Answer key", "explanation": "Explanation", "source": "Source",
         "form": "Form {}", "questions": "{} questions", "quiz": "Quiz", "study": "Study sheet",
         "sources": "Sources", "package": "Anki deck", "facts": "{} facts", "contents": "Contents",
-        "built": "Built",
+        "built": "Built", "claim": "Article's claim", "evidence": "Evidence",
     },
 }  # fmt: skip
 
@@ -49,6 +49,12 @@ _WIDE = re.compile(r"[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30
 def truth_words(lang: str) -> tuple[str, str]:
     """(true, false) in `lang`, English when quizgen has no words for it."""
     return TRUTH_LABELS.get(lang, TRUTH_LABELS["en"])
+
+
+def role_words(role: str, languages) -> str:
+    """A citation's role ("claim" or "evidence") in each of `languages`, joined as "기사의 주장 · Article's claim"."""
+    words = [LABELS.get(lang, LABELS["en"])[role] for lang in languages if lang]
+    return " · ".join(dict.fromkeys(words))
 
 
 def option_order(fact: Fact) -> list[tuple[Text, bool]]:

@@ -23,6 +23,10 @@ FACT_SUFFIXES = (".yaml", ".yml")
 
 def find_root(project: str) -> str:
     root = os.path.abspath(project)
+    if not os.path.exists(root):
+        raise QuizgenError(f"{project}: does not exist")
+    if not os.path.isdir(root):
+        raise QuizgenError(f"{project}: is not a folder (a quiz project is a folder with decks/ in it)")
     if not os.path.isdir(os.path.join(root, DECKS_DIR)):
         raise QuizgenError(
             f"{project}: not a quiz project (no '{DECKS_DIR}/' folder); run 'quizgen init DIR' to start one"
@@ -52,8 +56,11 @@ def fact_file_paths(root: str) -> tuple[list[str], list[Problem]]:
 
 def load_config(root: str) -> tuple[dict, list[Problem]]:
     path = os.path.join(root, CONFIG_FILE)
-    if not os.path.exists(path):
+    if not os.path.lexists(path):
         return parse_config(None, CONFIG_FILE)
+    if not inside(root, path):
+        refused = Problem(CONFIG_FILE, 0, "is a link to a file outside the project; refusing to read it")
+        return parse_config(None, CONFIG_FILE)[0], [refused]
     node, problems = load_yaml(path, CONFIG_FILE)
     if problems:
         return parse_config(None, CONFIG_FILE)[0], problems

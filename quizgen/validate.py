@@ -15,27 +15,25 @@ import sys
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from . import spec
 from .errors import Problem
 from .ids import new_project_id
 from .loader import inside
-from .model import CLOZE_RE, NEUTRAL, TYPES, Fact, FactFile, Source, Text, pack_lines
+from .model import CLOZE_RE, NEUTRAL, ROLES, TYPES, Citation, Fact, FactFile, Source, Text, pack_lines
 
-ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+# The key lists, patterns and hints come from spec.py, which the JSON Schemas are rendered from too.
+ID_RE = re.compile(spec.ID_PATTERN)
+LANG_RE = re.compile(spec.LANG_PATTERN)
 
-COMMON_KEYS = ("id", "type", "explanation", "source", "quote", "tags", "image", "lint")
-TYPE_KEYS = {
-    "basic": ("question", "answer"),
-    "choice": ("question", "answer", "wrong"),
-    "cloze": ("text",),
-    "truefalse": ("statement", "answer"),
-}
-ALL_FACT_KEYS = sorted(set(COMMON_KEYS).union(*TYPE_KEYS.values()))
-FILE_KEYS = ("deck", "tags", "facts")
-SOURCE_KEYS = ("title", "url", "date", "publisher", "file")
-CONFIG_KEYS = ("id", "languages", "title", "lint")
-PROJECT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{7,63}$")
-LINT_KEYS = ("ignore",)
+COMMON_KEYS = spec.COMMON_FACT_KEYS
+TYPE_KEYS = {name: keys for name, (keys, _) in spec.FACT_TYPE_KEYS.items()}
+ALL_FACT_KEYS = sorted(spec.FACT)
+FILE_KEYS = tuple(spec.FACT_FILE)
+SOURCE_KEYS = tuple(spec.SOURCE)
+CONFIG_KEYS = tuple(spec.CONFIG)
+LINT_KEYS = tuple(k.name for k in spec.LINT.keys)
+PROJECT_ID_RE = re.compile(spec.PROJECT_ID_PATTERN)
+CITE_KEYS = tuple(spec.CITE)
 
 
 def line_of(node: Node) -> int:
@@ -215,7 +213,7 @@ def parse_sources(node: Node | None, rel: str) -> tuple[dict[str, Source], list[
             text = c.scalar(vnode, f"{sid}.{name}")
             if text is None:
                 continue
-            if name == "url" and not re.match(r"^https?://\S+$", text.strip()):
+            if name == "url" and not re.match(spec.URL_PATTERN, text.strip()):
                 c.error(vnode, f"{sid}.url: must start with http:// or https:// (found {text.strip()!r})")
                 continue
             fields[name] = text.strip()
@@ -235,7 +233,7 @@ def parse_fact_file(
     keys = c.mapping(node, FILE_KEYS, "the fact file")
     deck = None
     if "deck" not in keys:
-        c.error(1, "missing required key 'deck' (the Anki deck name, e.g. 'Biology::Cells')")
+        c.error(1, f"missing required key 'deck' ({spec.hint(spec.FACT_FILE['deck'])})")
     else:
         deck = c.scalar(keys["deck"][1], "deck")
         if deck is not None:
@@ -251,7 +249,7 @@ def parse_fact_file(
         file_tags = c.string_list(keys["tags"][1], "tags") or ()
     facts: list[Fact] = []
     if "facts" not in keys:
-        c.error(1, "missing required key 'facts' (a list of facts)")
+        c.error(1, f"missing required key 'facts' ({spec.hint(spec.FACT_FILE['facts'])})")
     else:
         fnode = keys["facts"][1]
         if not isinstance(fnode, SequenceNode):
@@ -331,14 +329,28 @@ def parse_fact(c: Checker, node: Node, deck: str, file_tags, root: str, language
         fields["wrong"] = parse_wrong(c, keys["wrong"][1], fields.get("answer"), languages)
     if ftype == "cloze" and fields.get("text") is not None:
         check_cloze(c, keys["text"][1], fields["text"])
+    if "cite" in keys:
+        both = [name for name in ("source", "quote") if name in keys]
+        if both:
+            c.error(
+                keys[both[0]][0],
+                f"{both[0]}: a fact cites either with source/quote or with a cite list, not both "
+                f"(move it into cite at line {line_of(keys['cite'][0])})",
+            )
+        else:
+            citations = parse_cite(c, keys["cite"][1], source_ids)
+            if citations:
+                fields["cite"] = citations
+                primary = next(x for x in citations if x.role == "evidence")
+                fields["source"], fields["quote"] = primary.source, primary.quote
     for name in ("source", "quote"):
-        if name in keys:
+        if name in keys and "cite" not in keys:
             value = c.scalar(keys[name][1], name)
             if value is not None:
                 fields[name] = value.strip()
     if "source" in fields:
         fields["source"] = sys.intern(fields["source"])
-    if "source" in fields and fields["source"] not in source_ids:
+    if "source" in fields and fields["source"] not in source_ids:  # cite's sources were checked in parse_cite
         known = did_you_mean(fields["source"], source_ids)
         c.error(keys["source"][1], f"source: unknown source id {fields['source']!r} (not in decks/sources.yaml){known}")
     tags = list(file_tags)
@@ -352,6 +364,63 @@ def parse_fact(c: Checker, node: Node, deck: str, file_tags, root: str, language
     if len(c.problems) > start or "id" not in fields:
         return None
     return Fact(**{k: v for k, v in fields.items() if v is not None})
+
+
+def parse_cite(c: Checker, node: Node, source_ids) -> tuple[Citation, ...] | None:
+    """`cite:` as a list of {source, quote?, role?}; at least one citation must be evidence."""
+    if not isinstance(node, SequenceNode):
+        c.error(
+            node,
+            f"cite: expected a list of citations like [{{source: ID, quote: '...', role: claim}}], found {kind(node)}",
+        )
+        return None
+    if not node.value:
+        c.error(node, "cite: the list is empty; cite at least one evidence source")
+        return None
+    before = len(c.problems)
+    out: list[Citation] = []
+    for i, item in enumerate(node.value):
+        where = f"cite[{i}]"
+        if not isinstance(item, MappingNode):
+            c.error(
+                item,
+                f"{where}: expected a mapping like {{source: ID, quote: '...', role: evidence}}, found {kind(item)}",
+            )
+            continue
+        keys = c.mapping(item, CITE_KEYS, f"a citation ({where})")
+        if "source" not in keys:
+            c.error(item, f"{where}: missing required key 'source' (an id from decks/sources.yaml)")
+            continue
+        sid = c.scalar(keys["source"][1], f"{where}.source")
+        quote = c.scalar(keys["quote"][1], f"{where}.quote") if "quote" in keys else ""
+        role = "evidence"
+        if "role" in keys:
+            role = (c.scalar(keys["role"][1], f"{where}.role") or "").strip()
+            if role and role not in ROLES:
+                c.error(
+                    keys["role"][1],
+                    f"{where}.role: unknown role {role!r} (use claim or evidence)" + did_you_mean(role, ROLES),
+                )
+        if sid is None or quote is None or role not in ROLES:
+            continue
+        sid = sys.intern(sid.strip())
+        if sid not in source_ids:
+            known = did_you_mean(sid, source_ids)
+            c.error(keys["source"][1], f"{where}.source: unknown source id {sid!r} (not in decks/sources.yaml){known}")
+            continue
+        line = line_of(keys["quote"][0]) if "quote" in keys else line_of(item)
+        citation = Citation(sid, quote.strip(), role, line)
+        for j, prev in enumerate(out):
+            if (prev.source, prev.quote, prev.role) == (citation.source, citation.quote, citation.role):
+                c.error(item, f"{where}: repeats cite[{j}]")
+                break
+        out.append(citation)
+    if len(c.problems) > before:
+        return None
+    if not any(x.role == "evidence" for x in out):
+        c.error(node, "cite: needs at least one evidence citation (role: evidence, the default) that backs the answer")
+        return None
+    return tuple(out)
 
 
 def parse_wrong(c: Checker, node: Node, answer: Text | None, languages) -> tuple[Text, ...] | None:
