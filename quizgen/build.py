@@ -167,7 +167,7 @@ def input_fingerprint(root: str, formats: list[str], options: Options, images) -
     for rel in (CONFIG_FILE, LOCK_FILE):
         path = os.path.join(root, rel)
         parts += [rel, file_digest(path) if os.path.isfile(path) else "-", inside(root, path)]
-    for top in ("decks", "templates"):
+    for top in ("decks", "quizzes", "templates"):
         for dirpath, dirnames, names in os.walk(os.path.join(root, top)):
             dirnames.sort()
             parts += [os.path.relpath(dirpath, root), inside(root, dirpath)]

@@ -47,6 +47,10 @@ def warn_if_slow_yaml() -> None:
         )
 
 
+def plural(n, word: str) -> str:
+    return f"{n} {word}{'' if str(n) == '1' else 's'}"
+
+
 def progress_printer():
     """Progress on a terminal only; pipes and CI logs stay quiet."""
     if not sys.stderr.isatty():
@@ -150,7 +154,8 @@ def check(project, quotes_dir, run_lint, strict):
     if problems:
         raise QuizgenError(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found", problems)
     tail = f", {len(warnings)} warning{'s' if len(warnings) != 1 else ''}" if run_lint else ""
-    click.echo(f"ok: {len(proj.facts)} facts in {len(proj.files)} files, {len(proj.sources)} sources{tail}")
+    quizzes = f", {len(proj.quizzes)} quiz{'zes' if len(proj.quizzes) != 1 else ''}" if proj.quizzes else ""
+    click.echo(f"ok: {len(proj.facts)} facts in {len(proj.files)} files, {len(proj.sources)} sources{quizzes}{tail}")
 
 
 @cli.command()
@@ -264,6 +269,19 @@ def stats(project):
         for key, count in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])):
             pad = " " * (width - display_width(key))  # Korean and other wide characters take two columns
             click.echo(f"  {key}{pad}  {count:>6}")
+    if proj.quizzes:
+        from .present import points_text
+        from .quiz import assemble
+
+        click.echo("\nquizzes:")
+        width = max(len(q.path) for q in proj.quizzes)
+        for quiz in proj.quizzes:
+            form = assemble(proj, quiz)[0]
+            n, forms, parts = len(form.questions), quiz.forms, len(quiz.sections)
+            click.echo(
+                f"  {quiz.path:<{width}}  {plural(n, 'question'):>13}  {plural(points_text(form.total), 'point'):>10}  "
+                f"{plural(forms, 'form')}  ({plural(parts, 'section')})"
+            )
 
 
 @cli.command()
