@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass, field
 
 from .model import CLOZE_RE, NEUTRAL, Fact, FactFile, Project, Text
-from .present import option_order, role_words, truth_words
+from .present import option_order, role_words, shuffles, truth_words
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ def feedback(project: Project, fact: Fact, languages, lang) -> tuple[str, ...]:
         parts = [source.title] + [x for x in (source.publisher, source.date) if x]
         line = f"{role_words(citation.role, words_langs)}: " + " · ".join(parts)
         if source.url:
-            line += f" <{source.url}>"
+            line += f" ({source.url})"
         paragraphs.append(line)
         if citation.quote:
             paragraphs.append(f"“{citation.quote.strip()}”")
@@ -137,7 +137,7 @@ def item(project: Project, fact: Fact, lang: str = "both", points: float | None 
         "type": fact.type,
         "prompt": shown(fact.prompt, languages, lang),
         "feedback": feedback(project, fact, languages, lang),
-        "points": float(points if points is not None else getattr(fact, "points", None) or 1),
+        "points": float(points if points is not None else fact.points or 1),
         "image": fact.image,
         "media_name": media_name(project, fact.image) if fact.image else "",
         "deck": fact.deck,
@@ -148,7 +148,7 @@ def item(project: Project, fact: Fact, lang: str = "both", points: float | None 
     if fact.type == "choice":
         order = options if options is not None else option_order(fact)
         fields["options"] = tuple((shown(text, languages, lang), correct) for text, correct in order)
-        fields["fixed_order"] = getattr(fact, "shuffle", None) is False or bool(getattr(fact, "options", ()))
+        fields["fixed_order"] = not shuffles(fact)
     elif fact.type == "basic":
         answers = [v for _, v in shown(fact.answer, languages, lang)]
         for alt in getattr(fact, "alternatives", ()) or ():
@@ -179,3 +179,85 @@ def items_for_file(project: Project, fact_file: FactFile, lang: str) -> list[Ite
 def category(deck: str) -> list[str]:
     """A deck name's parts, for an LMS category path ('DeepSeek::MoE' -> ['DeepSeek', 'MoE'])."""
     return [part.strip() for part in deck.split("::") if part.strip()]
+
+
+@dataclass(frozen=True)
+class Export:
+    """One thing to export: a deck file or a quiz, as titled sections of items plus quiz settings."""
+
+    key: str  # what identifiers derive from: the fact file's or quiz file's path
+    name: str  # output file name without extension, e.g. "moe" or "quizzes/midterm/midterm"
+    title: str
+    category: tuple[str, ...]  # Moodle/GIFT category path
+    sections: tuple[tuple[str, tuple[Item, ...]], ...]
+    numbering: str = "circled-digits"
+    minutes: int | None = None
+    instructions: str = ""
+    lang: str = "both"
+
+    @property
+    def items(self) -> list[Item]:
+        return [item for _, items in self.sections for item in items]
+
+
+def default_numbering(project: Project, lang: str) -> str:
+    primary = project.languages[0] if lang == "both" else lang
+    return "circled-digits" if primary == "ko" else "letters"
+
+
+def exports(project: Project, lang: str) -> list[Export]:
+    """Every deck file (in `lang`) and every quiz (in its own `lang`), in a stable order.
+
+    A quiz exports form A's questions with their points; the LMS shuffles where the facts allow."""
+    from .present import output_stems
+    from .quiz import assemble
+
+    out = []
+    stems = output_stems(project.files)
+    for fact_file in sorted(project.files, key=lambda f: f.path):
+        title = fact_file.deck.split("::")[-1].strip()
+        out.append(
+            Export(
+                key=fact_file.path,
+                name=stems[fact_file.path],
+                title=title,
+                category=tuple(category(fact_file.deck)),
+                sections=((title, tuple(items_for_file(project, fact_file, lang))),),
+                numbering=default_numbering(project, lang),
+                lang=lang,
+            )
+        )
+    for quiz in getattr(project, "quizzes", ()):
+        form = assemble(project, quiz)[0]
+        title = joined(shown(quiz.title, project.languages, quiz.lang))
+        sections = []
+        for index, section in enumerate(quiz.sections):
+            items = tuple(
+                item(project, q.fact, quiz.lang, points=q.points, options=q.options or None)
+                for q in form.questions
+                if q.section == index
+            )
+            s_title = joined(shown(section.title, project.languages, quiz.lang)) if section.title else title
+            sections.append((s_title, items))
+        out.append(
+            Export(
+                key=quiz.path,
+                name=f"quizzes/{quiz.stem}/{quiz.stem}",
+                title=title,
+                category=("Quizzes", title),
+                sections=tuple(sections),
+                numbering=quiz.numbering,
+                minutes=quiz.minutes,
+                instructions="\n".join(v for _, v in shown(quiz.instructions, project.languages, quiz.lang)),
+                lang=quiz.lang,
+            )
+        )
+    return out
+
+
+def output_path(out: str, export: Export, suffix: str) -> tuple[str, str]:
+    """(absolute path, relative name) for `export` with `suffix`, creating its folder."""
+    rel = f"{export.name}{suffix}"
+    full = os.path.join(out, rel)
+    os.makedirs(os.path.dirname(full), exist_ok=True)
+    return full, rel

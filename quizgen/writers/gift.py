@@ -17,11 +17,9 @@ The traps, all handled here:
 from __future__ import annotations
 
 import html
-import os
 
-from ..lms import Blank, Item, category, items_for_file, truth_label
+from ..lms import Blank, Export, Item, exports, output_path, truth_label
 from ..model import Project
-from ..present import output_stems
 from . import Options
 
 FORMAT = "gift"
@@ -123,16 +121,20 @@ def cloze_questions(item: Item) -> list[str]:
     return out
 
 
-def document(groups) -> tuple[bytes, list[Item]]:
-    """groups: [(category parts, [Item])] -> (file bytes, items whose image could not travel)."""
-    blocks, lost = [], []
-    for parts, items in groups:
-        path = "/".join(p.replace("/", "//") for p in parts)
-        blocks.append(f"$CATEGORY: $course$/top/{path}")
-        for item in items:
-            if item.image:
-                lost.append(item)
-            blocks.extend(question(item))
+def document(export: Export) -> tuple[bytes, list[Item]]:
+    """The GIFT text of one export, and the items whose image could not travel."""
+    path = "/".join(p.replace("/", "//") for p in export.category)
+    blocks, lost = [f"$CATEGORY: $course$/top/{path}"], []
+    intro = "\n".join(x for x in (export.instructions, f"{export.minutes} min" if export.minutes else "") if x)
+    if intro:  # a text-only "description" question: a stem without braces
+        blocks.append(
+            f"::{gift_escape(export.title)}::[html]"
+            + gift_escape("<br>".join(html.escape(x, quote=False) for x in intro.split("\n")))
+        )
+    for item in export.items:
+        if item.image:
+            lost.append(item)
+        blocks.extend(question(item))
     return ("\n\n".join(blocks) + "\n").encode("utf-8"), lost
 
 
@@ -143,13 +145,12 @@ def image_warning(lost: list[Item], name: str) -> str:
 
 def write(project: Project, out: str, options: Options) -> list[str]:
     written = []
-    stems = output_stems(project.files)
-    for fact_file in sorted(project.files, key=lambda f: f.path):
-        name = f"{stems[fact_file.path]}.gift.txt"
-        data, lost = document([(category(fact_file.deck), items_for_file(project, fact_file, options.lang))])
-        with open(os.path.join(out, name), "wb") as fh:
+    for export in exports(project, options.lang):
+        path, rel = output_path(out, export, ".gift.txt")
+        data, lost = document(export)
+        with open(path, "wb") as fh:
             fh.write(data)
         if lost:
-            options.report.setdefault("warnings", []).append(image_warning(lost, name))
-        written.append(name)
+            options.report.setdefault("warnings", []).append(image_warning(lost, rel))
+        written.append(rel)
     return written

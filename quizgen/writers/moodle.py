@@ -19,9 +19,8 @@ import html
 import os
 import xml.etree.ElementTree as ET
 
-from ..lms import Blank, Item, category, items_for_file, truth_label
+from ..lms import Blank, Export, Item, exports, output_path, truth_label
 from ..model import Project
-from ..present import output_stems
 from . import Options
 
 FORMAT = "moodle"
@@ -114,38 +113,41 @@ def question(project: Project, quiz: ET.Element, item: Item, numbering: str) -> 
             text_el(a, "feedback", "")
 
 
-def category_question(quiz: ET.Element, parts: list[str]) -> None:
+def category_question(quiz: ET.Element, parts) -> None:
     q = ET.SubElement(quiz, "question", {"type": "category"})
     path = "/".join(p.replace("/", "//") for p in parts)
     text_el(q, "category", f"$course$/top/{path}", None)
 
 
-def document(project: Project, groups, numbering: str) -> bytes:
-    """groups: [(category parts, [Item])] -> the XML file's bytes."""
+def description(quiz: ET.Element, name: str, text: str) -> None:
+    """A quiz's instructions (and time limit) as Moodle's text-only 'description' question."""
+    q = ET.SubElement(quiz, "question", {"type": "description"})
+    text_el(q, "name", name, None)
+    text_el(q, "questiontext", "".join(f"<p>{esc(line)}</p>" for line in text.split("\n") if line.strip()))
+    text_el(q, "generalfeedback", "")
+    ET.SubElement(q, "defaultgrade").text = "0"
+    ET.SubElement(q, "penalty").text = "0"
+    ET.SubElement(q, "hidden").text = "0"
+
+
+def document(project: Project, export: Export) -> bytes:
     quiz = ET.Element("quiz")
-    for parts, items in groups:
-        category_question(quiz, parts)
-        for item in items:
-            question(project, quiz, item, numbering)
+    category_question(quiz, export.category)
+    intro = "\n".join(x for x in (export.instructions, f"{export.minutes} min" if export.minutes else "") if x)
+    if intro:
+        description(quiz, export.title, intro)
+    for item in export.items:
+        question(project, quiz, item, export.numbering)
     ET.indent(quiz, "  ")
-    return (
-        b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(quiz, encoding="utf-8", xml_declaration=False) + b"\n"
-    )
-
-
-def default_numbering(project: Project, lang: str) -> str:
-    primary = project.languages[0] if lang == "both" else lang
-    return "circled-digits" if primary == "ko" else "letters"
+    body = ET.tostring(quiz, encoding="utf-8", xml_declaration=False)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body + b"\n"
 
 
 def write(project: Project, out: str, options: Options) -> list[str]:
     written = []
-    stems = output_stems(project.files)
-    numbering = default_numbering(project, options.lang)
-    for fact_file in sorted(project.files, key=lambda f: f.path):
-        items = items_for_file(project, fact_file, options.lang)
-        name = f"{stems[fact_file.path]}.moodle.xml"
-        with open(os.path.join(out, name), "wb") as fh:
-            fh.write(document(project, [(category(fact_file.deck), items)], numbering))
-        written.append(name)
+    for export in exports(project, options.lang):
+        path, rel = output_path(out, export, ".moodle.xml")
+        with open(path, "wb") as fh:
+            fh.write(document(project, export))
+        written.append(rel)
     return written

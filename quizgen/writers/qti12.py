@@ -18,17 +18,16 @@ import html
 import os
 import xml.etree.ElementTree as ET
 
-from ..lms import Blank, Item, ident, items_for_file, truth_label
+from ..lms import Blank, Item, exports, ident, output_path, truth_label
 from ..model import Project
 from ..packaging import write_zip
-from ..present import output_stems
 from . import Options
 
 FORMAT = "qti12"
 DESCRIPTION = "Canvas-style QTI 1.2 .zip packages, one per deck file (and per quiz)"
 
 QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
-CP_NS = "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1"
+CP_NS = "http://www.imsglobal.org/xsd/imscp_v1p1"
 CANVAS_NS = "http://canvas.instructure.com/xsd/cccv1p0"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
@@ -114,7 +113,7 @@ def item_element(section: ET.Element, item: Item, key: str, media_folder: str) -
                 options = [(paragraphs(texts), correct) for texts, correct in item.options]
                 shuffle = "No" if item.fixed_order else "Yes"
             else:
-                options = [(esc(truth_label(v, item.languages)), item.truth is v) for v in (True, False)]
+                options = [(f"<p>{esc(truth_label(v, item.languages))}</p>", item.truth is v) for v in (True, False)]
                 shuffle = "No"
             lid = ET.SubElement(presentation, "response_lid", {"ident": "response1", "rcardinality": "Single"})
             choice = ET.SubElement(lid, "render_choice", {"shuffle": shuffle})
@@ -210,11 +209,9 @@ def package(project: Project, key: str, title: str, items: list[Item], settings:
 
 def write(project: Project, out: str, options: Options) -> list[str]:
     written = []
-    stems = output_stems(project.files)
-    for fact_file in sorted(project.files, key=lambda f: f.path):
-        name = f"{stems[fact_file.path]}.qti12.zip"
-        items = items_for_file(project, fact_file, options.lang)
-        title = fact_file.deck.split("::")[-1].strip()
-        write_zip(os.path.join(out, name), package(project, fact_file.path, title, items, {}))
-        written.append(name)
+    for export in exports(project, options.lang):
+        path, rel = output_path(out, export, ".qti12.zip")
+        settings = {"minutes": export.minutes, "description": export.instructions, "shuffle": True}
+        write_zip(path, package(project, export.key, export.title, export.items, settings))
+        written.append(rel)
     return written

@@ -19,10 +19,9 @@ from __future__ import annotations
 import os
 import xml.etree.ElementTree as ET
 
-from ..lms import Blank, Item, ident, items_for_file, truth_label
+from ..lms import Blank, Item, exports, ident, output_path, truth_label
 from ..model import Project
 from ..packaging import write_zip
-from ..present import output_stems
 from . import Options
 
 FORMAT = "qti21"
@@ -197,6 +196,10 @@ def package(project: Project, key: str, title: str, sections, settings: dict) ->
         section = ET.SubElement(
             part, "assessmentSection", {"identifier": f"section{s_index}", "title": s_title, "visible": "true"}
         )
+        if s_index == 1 and settings.get("instructions"):  # the quiz's instructions, shown to the candidate
+            rubric = ET.SubElement(section, "rubricBlock", {"view": "candidate"})
+            for line in settings["instructions"].split("\n"):
+                ET.SubElement(rubric, "p").text = line
         for item in items:
             iid, data, media = assessment_item(item, tid)
             href = f"items/{iid}.xml"
@@ -242,11 +245,9 @@ def package(project: Project, key: str, title: str, sections, settings: dict) ->
 
 def write(project: Project, out: str, options: Options) -> list[str]:
     written = []
-    stems = output_stems(project.files)
-    for fact_file in sorted(project.files, key=lambda f: f.path):
-        name = f"{stems[fact_file.path]}.qti21.zip"
-        items = items_for_file(project, fact_file, options.lang)
-        title = fact_file.deck.split("::")[-1].strip()
-        write_zip(os.path.join(out, name), package(project, fact_file.path, title, [(title, items)], {}))
-        written.append(name)
+    for export in exports(project, options.lang):
+        path, rel = output_path(out, export, ".qti21.zip")
+        settings = {"minutes": export.minutes, "instructions": export.instructions}
+        write_zip(path, package(project, export.key, export.title, list(export.sections), settings))
+        written.append(rel)
     return written
