@@ -18,9 +18,9 @@ import os
 
 from .. import ids
 from ..model import Project
-from ..papers import Pages, deck_parts, deck_quiz_pages, guess_lang, output_stems, quiz_pages
+from ..papers import Pages, deck_parts, deck_quiz_pages, guess_lang, quiz_pages
 from ..papers import css_string as css_string  # noqa: F401  (part of this module's interface for tests)
-from ..present import points_text
+from ..present import output_stems, points_text
 from ..quiz import assemble
 from . import Options
 
