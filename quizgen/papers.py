@@ -29,7 +29,7 @@ import re
 import jinja2
 from markupsafe import Markup
 
-from . import ids, templating
+from . import templating
 from .errors import QuizgenError
 from .model import CLOZE_RE, NEUTRAL, Fact, FactFile, Project, Quiz, Text
 from .present import (
