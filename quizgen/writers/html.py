@@ -29,11 +29,10 @@ import re
 import jinja2
 from markupsafe import Markup
 
-from .. import ids
+from .. import ids, templating
 from ..errors import QuizgenError
 from ..model import CLOZE_RE, NEUTRAL, Fact, FactFile, Project, Text
 from ..present import LABELS, LETTERS, TRUTH_LABELS, display_width, option_order, shuffled_options, truth_words
-from ..resources import search_path
 from . import Options
 
 FORMAT = "html"
@@ -229,6 +228,21 @@ def source_view(project: Project, source_id: str) -> dict | None:
     }
 
 
+def citation_views(project: Project, fact: Fact, lang: Lang) -> list[dict]:
+    """Every citation with its role words, source and quote, in the order the author wrote them."""
+    return [
+        {
+            "role": c.role,
+            "role_label": lang.label(c.role),
+            "source": source_view(project, c.source),
+            "quote": c.quote.strip(),
+            "quote_lang": guess_lang(c.quote, project.languages),
+        }
+        for c in fact.citations
+        if c.source in project.sources
+    ]
+
+
 def question_view(project: Project, fact: Fact, number: int, lang: Lang, options_order) -> dict:
     q: dict = {
         "number": number,
@@ -238,9 +252,11 @@ def question_view(project: Project, fact: Fact, number: int, lang: Lang, options
         "options": [],
         "image": data_uri(os.path.join(project.root, fact.image)) if fact.image else "",
         "explanation": lang.texts(fact.explanation),
-        "source": source_view(project, fact.source),
+        "source": source_view(project, fact.source),  # the primary evidence, as before `cite:` existed
         "quote": fact.quote.strip(),
         "quote_lang": guess_lang(fact.quote, project.languages),
+        "single_source": fact.single_source,  # shown exactly as a source/quote fact always was
+        "citations": citation_views(project, fact, lang),
         "answer": [],
         "answer_letter": "",
         "blanks": [],
@@ -280,23 +296,9 @@ def deck_parts(deck: str) -> list[str]:
 
 
 def environment(project: Project) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(search_path(project.root)),
-        autoescape=True,  # every template, whatever its extension: fact text is data
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
+    env = templating.environment(project.root)
     env.filters["css_string"] = css_string
     return env
-
-
-def inline_css(env: jinja2.Environment, name: str = "quiz.css") -> Markup:
-    """The stylesheet (project override first), safe to put inside <style>."""
-    source = env.loader.get_source(env, name)[0]  # type: ignore[union-attr]
-    # '</' cannot end a <style> element once written '<\/' (the same thing in CSS).
-    return Markup(source.replace("</", "<\\/"))
 
 
 class Pages:
@@ -305,7 +307,8 @@ class Pages:
         self.options = options
         self.lang = Lang(project, options.lang)
         self.env = environment(project)
-        self.css = inline_css(self.env)
+        self.css, warnings = templating.stylesheet(self.env)
+        options.report.setdefault("warnings", []).extend(warnings)
         self.built = ""
         if options.epoch is not None:
             moment = datetime.datetime.fromtimestamp(options.epoch, tz=datetime.timezone.utc)
@@ -332,7 +335,7 @@ class Pages:
         }
 
     def render(self, template: str, **context) -> bytes:
-        text = self.env.get_template(template).render(**self.common(), **context)
+        text = templating.render(self.env, template, **self.common(), **context)
         return text.encode("utf-8")
 
     def quiz(self, fact_file: FactFile, form: str) -> bytes:
@@ -372,10 +375,11 @@ class Pages:
                 q["filled"] = [
                     {**item, "segments": filled_segments(item["text"])} for item in self.lang.texts(fact.text)
                 ]
-            if fact.source and fact.source in self.project.sources:
-                q["cite"] = cited.setdefault(fact.source, len(cited) + 1)
-            else:
-                q["cite"] = 0
+            for c in fact.citations:  # numbered in order of first use, claims and evidence alike
+                if c.source in self.project.sources:
+                    cited.setdefault(c.source, len(cited) + 1)
+            q["cite"] = cited.get(fact.source, 0)  # the primary evidence's number, beside the fact
+            q["cites"] = [] if fact.single_source else [{**c, "n": cited[c["source"]["id"]]} for c in q["citations"]]
             facts.append(q)
         sources = [{"n": n, **source_view(self.project, sid)} for sid, n in cited.items()]  # type: ignore[dict-item]
         deck = self.deck_context(fact_file)
