@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import operator
 
-from .model import Fact, FactFile, Text
+from .model import Citation, Fact, FactFile, Text
 
 
 class Invalid(ValueError):
@@ -34,6 +34,8 @@ def plain_leaf(value):
         return [part for pair in value.items for part in pair]
     if type(value) is bytes:
         return value.hex()
+    if type(value) is Citation:
+        return [getattr(value, name) for name, _ in _CITATION]
     raise TypeError(f"{type(value).__name__} is not part of the model's plain form")
 
 
@@ -112,6 +114,23 @@ def _pairs_in(v) -> tuple[tuple[str, int], ...]:
     return tuple(out)
 
 
+def _opt_number_in(v) -> int | float | None:
+    if v is not None and type(v) is not int and type(v) is not float:  # JSON has no NaN or infinity here
+        raise Invalid("not a number")
+    return v
+
+
+def _citations_in(v) -> tuple[Citation, ...]:
+    if type(v) is not list:
+        raise Invalid("not a list of citations")
+    out = []
+    for c in v:
+        if type(c) is not list or len(c) != len(_CITATION):
+            raise Invalid("not a citation")
+        out.append(Citation(*[dec(x) for (_, dec), x in zip(_CITATION, c)]))
+    return tuple(out)
+
+
 _new = object.__new__
 if "__slots__" in Text.__dict__ or "__slots__" in Fact.__dict__:  # _text_in and _fact_in set __dict__
     raise TypeError("plain.py builds Text and Fact as pickle does, through __dict__: update it for slots")
@@ -126,6 +145,8 @@ DECODERS = {
     "tuple[str, ...]": _strs_in,
     "bytes": _bytes_in,
     "tuple[tuple[str, int], ...]": _pairs_in,
+    "int | float | None": _opt_number_in,
+    "tuple[Citation, ...]": _citations_in,
 }
 
 
@@ -140,6 +161,7 @@ def _decoders(cls, skip=()) -> list[tuple[str, object]]:
     return out
 
 
+_CITATION = _decoders(Citation)
 _FACT = _decoders(Fact)
 _FILE = _decoders(FactFile, skip=("facts",))
 _FACT_NAMES = [name for name, _ in _FACT]
@@ -158,8 +180,20 @@ def fact_file_to_plain(ff: FactFile) -> list:
 
 # The JSON types each field may arrive as; a row's tuple of types is checked against these once per
 # distinct combination (a handful per project), then only nested values need a look of their own.
-_JSON_TYPES = {_str_in: {str}, _int_in: {int}, _opt_text_in: {list, type(None)}, _opt_bool_in: {bool, type(None)}}
-_FACT_ALLOWED = [_JSON_TYPES.get(dec, {list, str}) for _, dec in _FACT]
+_NONE = type(None)
+_JSON_TYPES = {
+    _str_in: {str},
+    _int_in: {int},
+    _opt_text_in: {list, _NONE},
+    _opt_bool_in: {bool, _NONE},
+    _opt_number_in: {int, float, _NONE},
+    _texts_in: {list},
+    _strs_in: {list},
+    _bytes_in: {str},
+    _pairs_in: {list},
+    _citations_in: {list},
+}
+_FACT_ALLOWED = [_JSON_TYPES[dec] for _, dec in _FACT]
 _FACT_SIGS: set[tuple[type, ...]] = set()
 
 

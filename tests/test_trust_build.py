@@ -15,7 +15,7 @@ import pytest
 from conftest import run, write_project
 
 from quizgen.cache import DIRNAME, Cache
-from quizgen.model import Fact, FactFile, Text, pack_lines
+from quizgen.model import Citation, Fact, FactFile, Text, pack_lines
 
 QUIZGEN = Path(sys.executable).parent / "quizgen"
 
@@ -191,6 +191,10 @@ def full_fact_file() -> FactFile:
         question=t,
         answer=Text((("", "neutral"),)),
         wrong=(Text((("en", "w1"),)), Text((("en", "w2"),))),
+        options=(Text((("en", "o1"),)), Text((("en", "o2"),))),
+        shuffle=True,
+        points=2.5,
+        cite=(Citation("src", "q", "claim", 4), Citation("src2")),
         text=Text((("en", "{{c1::a}}"),)),
         statement=Text((("en", "s"),)),
         truth=False,
