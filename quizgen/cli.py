@@ -19,6 +19,7 @@ from . import __version__
 from .build import build_project, resolve_formats
 from .errors import QuizgenError
 from .ids import new_project_id
+from .importers.command import import_command
 from .lint import RULES, lint
 from .present import display_width
 from .project import load_project
@@ -356,6 +357,9 @@ def grade(args, quiz_name, out, fix):
         f"graded {summary.graded} of {summary.pages} pages ({summary.scored} scored), "
         f"{summary.review} to review; wrote {', '.join(summary.files)} in {out}"
     )
+
+
+cli.add_command(import_command)  # quizgen/importers/command.py
 
 
 def main(argv=None):
