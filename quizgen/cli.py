@@ -16,10 +16,11 @@ import sys
 import click
 
 from . import __version__
-from .build import build_project, resolve_formats
-from .errors import QuizgenError
+from .build import build_project, resolve_formats, update_lock
+from .errors import Problem, QuizgenError
 from .ids import new_project_id
 from .lint import RULES, lint
+from .lock import LOCK_FILE
 from .project import load_project
 from .quotes import check_quotes
 from .schema import KINDS, add_modeline, render, write_schemas
@@ -178,6 +179,38 @@ def init(directory):
     for rel in copied:  # last, so that the editor's schema line stays the first line
         add_modeline(os.path.join(directory, rel), rel)
     click.echo(f"created {directory}: edit {directory}/decks/*.yaml, then run 'quizgen build {directory}'")
+
+
+@cli.command()
+@click.argument("project", default=".", type=click.Path(file_okay=False))
+@click.option("--check", "check_only", is_flag=True, help="Change nothing; exit 1 when quizgen.lock is stale.")
+def lock(project, check_only):
+    """Bring quizgen.lock up to date with the facts, without building.
+
+    A stale lock (facts edited, added or removed since it was written) makes
+    fresh clones build different packages; `--check` is for CI and the
+    pre-commit hook.
+
+    \b
+    Examples:
+      quizgen lock && git add quizgen.lock
+      quizgen lock --check
+    """
+    proj, state = update_lock(project, write=not check_only)
+    new, changed, removed = state.differences()
+    if not (new or changed or removed):
+        click.echo(f"quizgen.lock is up to date ({len(state.entries)} notes)")
+        return
+    if not check_only:
+        click.echo(f"quizgen.lock updated: {len(new)} new, {len(changed)} changed, {len(removed)} removed notes")
+        return
+    where = {f.id: f for f in proj.facts}
+    problems = [Problem(where[i].path, where[i].line, f"fact {i!r} is not in quizgen.lock yet") for i in new]
+    problems += [
+        Problem(where[i].path, where[i].line, f"fact {i!r} changed since quizgen.lock was written") for i in changed
+    ]
+    problems += [Problem(LOCK_FILE, 0, f"fact {i!r} is in quizgen.lock but no longer in the decks") for i in removed]
+    raise QuizgenError("quizgen.lock is stale: run 'quizgen lock' (or 'quizgen build') and commit it", problems)
 
 
 @cli.command()
