@@ -15,6 +15,7 @@ and the loaded model is then frozen out of later collections.
 
 from __future__ import annotations
 
+import difflib
 import gc
 import os
 import shutil
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 
 from .cache import Cache, code_fingerprint, digest, file_digest, forget_digests
-from .errors import QuizgenError
+from .errors import QuizgenError, UsageProblem
 from .loader import inside
 from .lock import LOCK_FILE, Lock
 from .model import Project
@@ -41,6 +42,7 @@ class Result:
     facts: int
     up_to_date: bool = False
     stats: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 def source_date_epoch() -> int | None:
@@ -160,15 +162,19 @@ def cached_memo(cache: Cache, keys: dict[str, str], project: Project):
 def input_fingerprint(root: str, formats: list[str], options: Options, images) -> str:
     """Everything a build's output depends on, hashed; None-safe for missing files."""
     parts = [code_fingerprint(), ",".join(formats), options.lang, options.forms, options.seed, options.epoch]
+    # Whether each file resolves inside the project is an input too: a file swapped for a link to
+    # the same bytes elsewhere must be refused by a real build, not found "up to date".
     for rel in (CONFIG_FILE, LOCK_FILE):
         path = os.path.join(root, rel)
-        parts += [rel, file_digest(path) if os.path.isfile(path) else "-"]
-    for top in ("decks", "templates"):
+        parts += [rel, file_digest(path) if os.path.isfile(path) else "-", inside(root, path)]
+    for top in ("decks", "quizzes", "templates"):
         for dirpath, dirnames, names in os.walk(os.path.join(root, top)):
             dirnames.sort()
+            parts += [os.path.relpath(dirpath, root), inside(root, dirpath)]
             for name in sorted(names):
                 path = os.path.join(dirpath, name)
-                parts += [os.path.relpath(path, root), file_digest(path)]
+                regular = os.path.isfile(path)  # a FIFO is never read here
+                parts += [os.path.relpath(path, root), file_digest(path) if regular else "-", inside(root, path)]
     for rel in sorted(images or ()):
         path = os.path.join(root, rel)
         parts += [rel, file_digest(path) if os.path.isfile(path) else "-"]
@@ -252,7 +258,7 @@ def build_project(
             }
         )
         stats = {"cache hits": cache.hits, "cache misses": cache.misses}
-    return Result(written, len(project.facts), stats=stats)
+    return Result(written, len(project.facts), stats=stats, warnings=list(options.report.get("warnings", ())))
 
 
 def build(project: Project, out: str, formats, options: Options | None = None) -> list[str]:
@@ -264,7 +270,11 @@ def build(project: Project, out: str, formats, options: Options | None = None) -
         options.epoch = source_date_epoch()
     options.extra["formats"] = chosen  # e.g. the HTML index links the packages of the same build
     if options.lang != "both" and options.lang not in project.languages:
-        raise QuizgenError(f"--lang {options.lang}: not a project language ({', '.join(project.languages)})")
+        close = difflib.get_close_matches(options.lang, project.languages, n=1, cutoff=0.5)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise UsageProblem(
+            f"--lang {options.lang}: not a project language (use one of: {', '.join(project.languages)}, both){hint}"
+        )
     if "apkg" in chosen and options.lock is None:
         now = options.epoch if options.epoch is not None else int(time.time())
         options.lock = Lock.load(project.root, now)

@@ -21,6 +21,7 @@ from .errors import Problem, QuizgenError
 from .ids import new_project_id
 from .lint import RULES, lint
 from .lock import LOCK_FILE
+from .present import display_width
 from .project import load_project
 from .quotes import check_quotes
 from .schema import KINDS, add_modeline, render, write_schemas
@@ -45,6 +46,10 @@ def warn_if_slow_yaml() -> None:
             "install libyaml (e.g. apt-get install libyaml-dev) and reinstall PyYAML",
             err=True,
         )
+
+
+def plural(n, word: str) -> str:
+    return f"{n} {word}{'' if str(n) == '1' else 's'}"
 
 
 def progress_printer():
@@ -89,10 +94,17 @@ def build(project, out, formats, lang, forms, seed, no_cache):
         resolve_formats(formats)
     except QuizgenError as exc:  # a misspelt format is a usage error (exit 2), not bad input
         raise click.BadParameter(exc.message, param_hint="--format") from None
+    source = click.get_current_context().get_parameter_source("seed")
+    if source is not click.core.ParameterSource.DEFAULT and forms < 2:
+        raise click.BadParameter(
+            "--seed only shuffles forms; use it with --forms N (N of 2 or more)", param_hint="--seed"
+        )
     warn_if_slow_yaml()
     out = out or os.path.join(project, "dist")
     options = Options(lang=lang, forms=forms, seed=seed, progress=progress_printer())
     result = build_project(project, out, formats, options, use_cache=not no_cache)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if result.up_to_date:
         click.echo(f"up to date: {len(result.files)} files in {out}")
     else:
@@ -143,7 +155,8 @@ def check(project, quotes_dir, run_lint, strict):
     if problems:
         raise QuizgenError(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found", problems)
     tail = f", {len(warnings)} warning{'s' if len(warnings) != 1 else ''}" if run_lint else ""
-    click.echo(f"ok: {len(proj.facts)} facts in {len(proj.files)} files, {len(proj.sources)} sources{tail}")
+    quizzes = f", {len(proj.quizzes)} quiz{'zes' if len(proj.quizzes) != 1 else ''}" if proj.quizzes else ""
+    click.echo(f"ok: {len(proj.facts)} facts in {len(proj.files)} files, {len(proj.sources)} sources{quizzes}{tail}")
 
 
 @cli.command()
@@ -215,6 +228,27 @@ def lock(project, check_only):
 
 @cli.command()
 @click.option(
+    "--copy", "dest", required=True, type=click.Path(file_okay=False), help="Folder to copy the shipped templates into."
+)
+@click.option("--force", is_flag=True, help="Overwrite files that are already there.")
+def templates(dest, force):
+    """Copy the shipped page templates and stylesheet, to start an override from them.
+
+    \b
+    Put the files you change into your project's templates/ folder (delete the rest).
+    To only add CSS rules, write templates/extra.css instead: it is added after the
+    shipped stylesheet, while a templates/quiz.css replaces it entirely.
+    Example:
+      quizgen templates --copy my-course/templates
+    """
+    from .templating import copy_shipped
+
+    names = copy_shipped(dest, force)
+    click.echo(f"copied {len(names)} files into {dest}: {', '.join(names)}")
+
+
+@cli.command()
+@click.option(
     "--kind",
     type=click.Choice(KINDS),
     default="facts",
@@ -256,14 +290,31 @@ def stats(project):
         "source": collections.Counter(
             sid for f in facts for sid in (dict.fromkeys(c.source for c in f.citations if c.source) or ("(none)",))
         ),
-        "with quote": collections.Counter("quote" if any(c.quote for c in f.citations) else "no quote" for f in facts),
+        "quote": collections.Counter(
+            "with a quote" if any(c.quote for c in f.citations) else "without a quote" for f in facts
+        ),
     }
+    headings = {"language": "facts complete in each language:", "quote": "facts with and without a quote:"}
     click.echo(f"{len(facts)} facts in {len(proj.files)} files")
     for title, counter in tables.items():
-        click.echo(f"\nfacts per {title}:" if title != "language" else "\nfacts complete in each language:")
-        width = max(len(k) for k in counter) if counter else 0
+        click.echo("\n" + headings.get(title, f"facts per {title}:"))
+        width = max(display_width(k) for k in counter) if counter else 0
         for key, count in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])):
-            click.echo(f"  {key:<{width}}  {count:>6}")
+            pad = " " * (width - display_width(key))  # Korean and other wide characters take two columns
+            click.echo(f"  {key}{pad}  {count:>6}")
+    if proj.quizzes:
+        from .present import points_text
+        from .quiz import assemble
+
+        click.echo("\nquizzes:")
+        width = max(len(q.path) for q in proj.quizzes)
+        for quiz in proj.quizzes:
+            form = assemble(proj, quiz)[0]
+            n, forms, parts = len(form.questions), quiz.forms, len(quiz.sections)
+            click.echo(
+                f"  {quiz.path:<{width}}  {plural(n, 'question'):>13}  {plural(points_text(form.total), 'point'):>10}  "
+                f"{plural(forms, 'form')}  ({plural(parts, 'section')})"
+            )
 
 
 @cli.command()

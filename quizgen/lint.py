@@ -15,13 +15,14 @@ from collections import defaultdict
 
 from .errors import Problem
 from .model import CLOZE_RE, NEUTRAL, Fact, Project
+from .present import shuffles
 
 RULES = {
     "answer-in-question": "the answer or a wrong option appears verbatim in the question",
     "duplicate-distractor": "two wrong options are the same or nearly the same",
     "distractor-like-answer": "a wrong option differs from the answer only in spacing or case",
     "option-length": "the answer is much longer or shorter than every wrong option",
-    "all-of-the-above": "'all/none of the above' makes no sense once options are shuffled",
+    "all-of-the-above": "'all/none of the above' makes sense only in a fixed order (`options:`)",
     "near-duplicate-fact": "another fact asks the same thing in other words",
     "not-nfc": "text is not in Unicode NFC (composed Hangul)",
     "mixed-width-punctuation": "full-width and half-width punctuation mixed in one text",
@@ -163,6 +164,7 @@ class Linter:
 
     def options(self, fact: Fact) -> None:
         langs = self.project.languages
+        where = "options" if fact.options else "wrong"  # the line of the list the author wrote
         for lang in langs:
             answer = fact.answer.get(lang) or ""  # type: ignore[union-attr]
             wrong = [w.get(lang) or "" for w in fact.wrong]
@@ -170,7 +172,7 @@ class Linter:
                 if w != answer and squash(w) == squash(answer):
                     self.warn(
                         fact,
-                        "wrong",
+                        where,
                         "distractor-like-answer",
                         f"wrong[{i}].{lang}: {w!r} differs from the answer only in spacing or case",
                     )
@@ -178,15 +180,15 @@ class Linter:
                     if squash(w) == squash(wrong[j]) or near(w, wrong[j]):
                         self.warn(
                             fact,
-                            "wrong",
+                            where,
                             "duplicate-distractor",
                             f"wrong[{i}].{lang}: nearly the same as wrong[{j}] ({w!r} / {wrong[j]!r})",
                         )
-            for text in [answer, *wrong]:
+            for text in [answer, *wrong] if shuffles(fact) else ():  # a fixed order may say "all of the above"
                 if ABOVE.search(text):
                     self.warn(
                         fact,
-                        "wrong",
+                        where,
                         "all-of-the-above",
                         f"{lang}: {text!r}: options are shuffled, so 'all/none of the above' has no meaning",
                     )

@@ -12,6 +12,7 @@ explicit tags, no duplicate keys, and no aliases (an alias shares a node, so a
 from __future__ import annotations
 
 import os
+import stat
 import unicodedata
 
 import yaml
@@ -51,7 +52,11 @@ class _PlainLoader(_BaseLoader):  # type: ignore[misc,valid-type]
 def read_text(path: str, rel: str) -> tuple[str | None, list[Problem]]:
     """Read a file as UTF-8 (BOM allowed); report the line of the first bad byte."""
     try:
-        with open(path, "rb") as fh:
+        # O_NONBLOCK and the S_ISREG check: a FIFO or a device named like a fact file must not hang the build.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                return None, [Problem(rel, 0, "is not a regular file; refusing to read it")]
             data = fh.read()
     except OSError as exc:
         return None, [Problem(rel, 0, f"cannot read file: {exc.strerror}")]

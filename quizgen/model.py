@@ -22,6 +22,9 @@ LINE_KEYS = (
     "question",
     "answer",
     "wrong",
+    "options",
+    "shuffle",
+    "points",
     "text",
     "statement",
     "explanation",
@@ -109,7 +112,10 @@ class Fact:
     line: int
     question: Text | None = None  # basic, choice
     answer: Text | None = None  # basic, choice
-    wrong: tuple[Text, ...] = ()  # choice
+    wrong: tuple[Text, ...] = ()  # choice: the options that are not the answer
+    options: tuple[Text, ...] = ()  # choice written with `options:`: every option in print order, the answer among them
+    shuffle: bool | None = None  # choice: `shuffle:` as written; None means the default (see present.shuffles)
+    points: int | float | None = None  # `points:` as written: overrides a quiz section's points
     text: Text | None = None  # cloze
     statement: Text | None = None  # truefalse
     truth: bool | None = None  # truefalse
@@ -180,6 +186,78 @@ class FactFile:
     facts: tuple[Fact, ...]
 
 
+# ---------------------------------------------------------------------------
+# quizzes (quizzes/*.yaml): built by quiz.py, assembled into forms by quiz.assemble
+
+FILTER_KINDS = ("decks", "files", "tags", "types", "ids")
+HEADER_BOXES = ("name", "class", "number", "date", "score")
+NUMBERINGS = ("circled-digits", "letters")
+PAPERS = ("a4", "letter")
+
+
+@dataclass(frozen=True)
+class Selector:
+    """A `from:` or `exclude:` mapping: values per filter kind ('decks', 'files', 'tags', 'types', 'ids').
+
+    Under `from`, every kind given must match (and any value within a kind); under `exclude`,
+    a fact that matches any kind is left out.  A deck includes its subdecks."""
+
+    decks: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()
+
+    def given(self) -> tuple[str, ...]:
+        """The filter kinds this selector uses, in the fixed FILTER_KINDS order."""
+        return tuple(k for k in FILTER_KINDS if getattr(self, k))
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of a quiz: which facts may be asked, how many, and for how many points each."""
+
+    title: Text | None
+    filters: Selector  # `from:`
+    exclude: Selector
+    pick: int | None  # a seeded sample of this many; None asks every matching fact
+    points: int | float  # per question, unless the fact says `points:`
+    line: int = 0
+    facts: tuple[str, ...] = ()  # ids of the facts this section may ask, in project order (after exclude and
+    # after earlier sections took theirs): computed once at validation so assembly needs no matching
+
+
+@dataclass(frozen=True)
+class Quiz:
+    """One quiz file: what a teacher prints (title, paper, header) and which questions it asks.
+
+    `forms`, `seed` and the sections fully determine every form (see quiz.assemble)."""
+
+    path: str  # quizzes/midterm.yaml, relative to the project
+    stem: str  # midterm: the output folder and file names
+    title: Text
+    sections: tuple[Section, ...]
+    date: str = ""
+    minutes: int | None = None
+    instructions: Text | None = None
+    lang: str = "both"  # a project language or "both"
+    paper: str = "a4"
+    forms: int = 1
+    seed: str = ""
+    numbering: str = "circled-digits"
+    header: tuple[str, ...] = ("name", "class", "number", "score")
+    student_digits: int = 5  # digits of the student number on the answer sheet
+    line: int = 1
+    lines: tuple[tuple[str, int], ...] = ()  # (key, line) for each top-level key written
+
+    def line_of(self, key: str) -> int:
+        return dict(self.lines).get(key, self.line)
+
+    @property
+    def letters(self) -> str:
+        return "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[: self.forms]
+
+
 @dataclass(frozen=True)
 class Project:
     root: str  # absolute path
@@ -189,6 +267,15 @@ class Project:
     title: str = ""
     lint_ignore: tuple[str, ...] = ()
     id: str = ""  # the project identity from quizgen.yaml: part of every Anki GUID, never changed
+    quizzes: tuple[Quiz, ...] = ()  # quizzes/*.yaml, sorted by path
+
+    def fact(self, fact_id: str) -> Fact | None:
+        """The fact with this id (ids are unique in a valid project)."""
+        index = self.__dict__.get("_by_id")
+        if index is None:
+            index = {f.id: f for f in self.facts}
+            object.__setattr__(self, "_by_id", index)
+        return index.get(fact_id)
 
     @property
     def facts(self) -> list[Fact]:

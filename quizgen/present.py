@@ -58,20 +58,55 @@ def role_words(role: str, languages) -> str:
 
 
 def option_order(fact: Fact) -> list[tuple[Text, bool]]:
-    """A choice fact's options as (text, correct), in its one stable order (seeded by the fact id).
+    """A choice fact's options as (text, correct), in its one stable order.
 
-    Cards, one-form papers and exports all use this order, so a learner and a class see the same
-    options in the same places."""
+    That is the order of `options:` as written when the fact lists them (합답형 items, "both A
+    and B"), else an order seeded by the fact id.  Cards, one-form papers and exports all use
+    this order, so a learner and a class see the same options in the same places."""
+    if fact.options:
+        return [(text, text == fact.answer) for text in fact.options]
     options = [(fact.answer, True)] + [(w, False) for w in fact.wrong]
     random.Random(f"quizgen-options:{fact.id}").shuffle(options)
     return options  # type: ignore[return-value]
 
 
+def shuffles(fact: Fact) -> bool:
+    """Whether a form may reorder this fact's options: `shuffle:` when written, else not for `options:`."""
+    return fact.shuffle if fact.shuffle is not None else not fact.options
+
+
 def shuffled_options(fact: Fact, seed: str) -> list[tuple[Text, bool]]:
-    """The options in an order drawn from `seed` (a form of a printed quiz)."""
-    options = [(fact.answer, True)] + [(w, False) for w in fact.wrong]
-    random.Random(seed).shuffle(options)
-    return options  # type: ignore[return-value]
+    """The options in an order drawn from `seed` (a form of a printed quiz), or the stable order
+    for a fact that does not shuffle."""
+    options = option_order(fact)
+    if shuffles(fact):
+        random.Random(seed).shuffle(options)
+    return options
+
+
+# Option numbering on papers, keys and exports: ① ② ③ (Korean exams) or Ⓐ Ⓑ Ⓒ.
+CIRCLED_DIGITS = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+CIRCLED_LETTERS = "".join(chr(0x24B6 + i) for i in range(26))  # Ⓐ … Ⓩ
+
+
+def default_numbering(lang: str) -> str:
+    """circled-digits for a Korean primary language (as Korean exams number choices), else letters."""
+    return "circled-digits" if lang == "ko" else "letters"
+
+
+def option_label(index: int, numbering: str) -> str:
+    """The printed label of option `index` (0-based): ③ or Ⓒ; past the circled set, (21) or (AA)."""
+    if numbering == "circled-digits":
+        return CIRCLED_DIGITS[index] if index < len(CIRCLED_DIGITS) else f"({index + 1})"
+    if index < len(CIRCLED_LETTERS):
+        return CIRCLED_LETTERS[index]
+    return f"({LETTERS[index // 26 - 1]}{LETTERS[index % 26]})"
+
+
+def points_text(points: float) -> str:
+    """2 -> '2', 1.5 -> '1.5', 0.1 + 0.2 -> '0.3': points as a teacher writes them."""
+    value = round(float(points), 4)
+    return str(int(value)) if value.is_integer() else f"{value:g}"
 
 
 def display_width(text: str) -> int:

@@ -1,7 +1,7 @@
 """Load a whole quiz project: find its files, run load + validate on each, check across files.
 
 This is the only place that knows the project layout (`decks/`, `decks/sources.yaml`,
-`quizgen.yaml`).  It returns either a complete, valid `Project` or every problem
+`quizgen.yaml`, and through quiz.py `quizzes/`).  It returns either a complete, valid `Project` or every problem
 found in every file, never a half-valid project.
 """
 
@@ -13,6 +13,7 @@ from .errors import Problem, QuizgenError
 from .ids import new_project_id
 from .loader import inside, load_yaml
 from .model import FactFile, Project
+from .quiz import load_quizzes
 from .validate import parse_config, parse_fact_file, parse_sources
 
 CONFIG_FILE = "quizgen.yaml"
@@ -23,6 +24,10 @@ FACT_SUFFIXES = (".yaml", ".yml")
 
 def find_root(project: str) -> str:
     root = os.path.abspath(project)
+    if not os.path.exists(root):
+        raise QuizgenError(f"{project}: does not exist")
+    if not os.path.isdir(root):
+        raise QuizgenError(f"{project}: is not a folder (a quiz project is a folder with decks/ in it)")
     if not os.path.isdir(os.path.join(root, DECKS_DIR)):
         raise QuizgenError(
             f"{project}: not a quiz project (no '{DECKS_DIR}/' folder); run 'quizgen init DIR' to start one"
@@ -52,8 +57,11 @@ def fact_file_paths(root: str) -> tuple[list[str], list[Problem]]:
 
 def load_config(root: str) -> tuple[dict, list[Problem]]:
     path = os.path.join(root, CONFIG_FILE)
-    if not os.path.exists(path):
+    if not os.path.lexists(path):
         return parse_config(None, CONFIG_FILE)
+    if not inside(root, path):
+        refused = Problem(CONFIG_FILE, 0, "is a link to a file outside the project; refusing to read it")
+        return parse_config(None, CONFIG_FILE)[0], [refused]
     node, problems = load_yaml(path, CONFIG_FILE)
     if problems:
         return parse_config(None, CONFIG_FILE)[0], problems
@@ -135,6 +143,10 @@ def load_project(project: str, loader=None, require_id: bool = True) -> Project:
     problems += check_unique_ids(files)
     if not paths and not path_problems:
         problems.append(Problem(DECKS_DIR, 0, "no fact files (decks/*.yaml) found"))
+    # Quizzes refer to facts, so they come after them; with broken fact files only their shape is checked.
+    facts_ok = not any(p.path.startswith(DECKS_DIR + "/") or p.path == DECKS_DIR for p in problems)
+    quizzes, quiz_problems = load_quizzes(root, tuple(config["languages"]), files, facts_ok)
+    problems += quiz_problems
     if problems:
         n = len(problems)
         raise QuizgenError(f"{n} problem{'s' if n != 1 else ''} found", problems)
@@ -146,4 +158,5 @@ def load_project(project: str, loader=None, require_id: bool = True) -> Project:
         title=config["title"],
         lint_ignore=tuple(config["lint_ignore"]),
         id=config["id"],
+        quizzes=quizzes,
     )

@@ -57,6 +57,8 @@ def shape(key: spec.Key) -> dict:
         return {"type": ["string", "integer"], "pattern": spec.ID_PATTERN, "minimum": 0}
     if s == "boolean":
         return {"type": "boolean"}
+    if s == "number":
+        return {"type": "number", "exclusiveMinimum": 0}
     if s == "choice":
         return {"type": "string", "enum": list(key.values)}
     if s == "list":
@@ -111,11 +113,14 @@ def fact_schema() -> dict:
         condition: dict = {"properties": {"type": {"const": name}}}
         if name != "basic":  # a fact without `type` is basic
             condition["required"] = ["type"]
+        allowed = spec.COMMON_FACT_KEYS + needed + spec.FACT_TYPE_OPTIONAL.get(name, ())
         then: dict = {
             "description": f"A {name} fact: {description}",
             "required": list(needed),
-            "propertyNames": {"enum": list(spec.COMMON_FACT_KEYS + needed)},
+            "propertyNames": {"enum": list(allowed)},
         }
+        if name in spec.FACT_TYPE_ONE_OF:  # e.g. a choice fact has `wrong` or `options`, never both
+            then["oneOf"] = [{"required": [k]} for k in spec.FACT_TYPE_ONE_OF[name]]
         if name == "truefalse":
             then["properties"] = {"answer": described(spec.TRUEFALSE_ANSWER)}
         branches.append({"if": condition, "then": then})

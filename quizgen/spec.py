@@ -11,6 +11,7 @@ Shapes (how `schema.py` renders a key):
   string    one plain string
   id        lowercase letters, digits, '-' and '_'
   boolean   true or false
+  number    a positive number such as 2 or 1.5 (`pattern` says which)
   choice    one of `values`
   list      a list of `items` (a shape); `min_items` when there is a floor
   languages a list of language codes
@@ -90,6 +91,21 @@ FACT = table(
         min_items=2,
     ),
     Key(
+        "options",
+        "list",
+        "Instead of `wrong`: every option of a choice fact in print order, the answer among them (written exactly "
+        "as `answer`). The order is kept on every card, form and export: for 합답형 items and 'both A and B'.",
+        ["ㄱ", "ㄴ", "ㄱ, ㄴ", "ㄱ, ㄷ", "ㄴ, ㄷ"],
+        items="text",
+        min_items=3,
+    ),
+    Key(
+        "shuffle",
+        "boolean",
+        "Whether quiz forms shuffle this choice fact's options (default: yes for `wrong`, no for `options`).",
+        False,
+    ),
+    Key(
         "text",
         "text",
         "A cloze fact's text, with deletions like {{c1::hidden}} or {{c1::hidden::hint}}.",
@@ -127,6 +143,13 @@ FACT = table(
     ),
     Key("tags", "list", "Tags of this fact (added to the file's tags).", ["numbers"], items="string"),
     Key("image", "string", "An image shown on the card: a path relative to the project.", "images/moe.png"),
+    Key(
+        "points",
+        "number",
+        "What this fact is worth in a quiz (a positive number); overrides the quiz section's points.",
+        2,
+        pattern=r"^\d{1,6}(\.\d{1,4})?$",
+    ),
     LINT,
 )
 CITE = table(*FACT["cite"].keys)
@@ -135,11 +158,25 @@ TRUEFALSE_ANSWER = Key("answer", "boolean", "Whether the statement is true: true
 # Type -> (keys it requires, description). Every other fact key above is common to all types.
 FACT_TYPE_KEYS = {
     "basic": (("question", "answer"), "A question and its answer."),
-    "choice": (("question", "answer", "wrong"), "A question, its answer and wrong options, shuffled per fact."),
+    "choice": (
+        ("question", "answer"),
+        "A question, its answer, and either wrong options (`wrong`, shuffled) or every option in print order "
+        "(`options`).",
+    ),
     "cloze": (("text",), "A text with hidden parts, one card per deletion number."),
     "truefalse": (("statement", "answer"), "A statement and whether it is true."),
 }
-COMMON_FACT_KEYS = tuple(n for n in FACT if not any(n in keys for keys, _ in FACT_TYPE_KEYS.values()))
+# Type -> keys only that type may have, not required (beyond FACT_TYPE_KEYS).
+FACT_TYPE_OPTIONAL = {"choice": ("wrong", "options", "shuffle")}
+# Type -> keys of which exactly one is required.
+FACT_TYPE_ONE_OF = {"choice": ("wrong", "options")}
+COMMON_FACT_KEYS = tuple(
+    n
+    for n in FACT
+    if not any(n in keys for keys, _ in FACT_TYPE_KEYS.values())
+    and not any(n in keys for keys in FACT_TYPE_OPTIONAL.values())
+)
+POINTS_PATTERN = FACT["points"].pattern
 
 # ---------------------------------------------------------------------------------------
 # decks/sources.yaml

@@ -26,7 +26,9 @@ ID_RE = re.compile(spec.ID_PATTERN)
 LANG_RE = re.compile(spec.LANG_PATTERN)
 
 COMMON_KEYS = spec.COMMON_FACT_KEYS
-TYPE_KEYS = {name: keys for name, (keys, _) in spec.FACT_TYPE_KEYS.items()}
+# Keys allowed per type: those it requires, then those only it may have (a choice fact's `options`, `shuffle`).
+TYPE_KEYS = {name: keys + spec.FACT_TYPE_OPTIONAL.get(name, ()) for name, (keys, _) in spec.FACT_TYPE_KEYS.items()}
+REQUIRED_KEYS = {name: keys for name, (keys, _) in spec.FACT_TYPE_KEYS.items()}
 ALL_FACT_KEYS = sorted(spec.FACT)
 FILE_KEYS = tuple(spec.FACT_FILE)
 SOURCE_KEYS = tuple(spec.SOURCE)
@@ -34,6 +36,7 @@ CONFIG_KEYS = tuple(spec.CONFIG)
 LINT_KEYS = tuple(k.name for k in spec.LINT.keys)
 PROJECT_ID_RE = re.compile(spec.PROJECT_ID_PATTERN)
 CITE_KEYS = tuple(spec.CITE)
+POINTS_RE = re.compile(spec.POINTS_PATTERN)
 
 
 def line_of(node: Node) -> int:
@@ -268,6 +271,8 @@ def parse_fact_file(
 
 TYPE_HINTS = {
     "wrong": " ('wrong' belongs to choice facts; add 'type: choice')",
+    "options": " ('options' belongs to choice facts; add 'type: choice')",
+    "shuffle": " ('shuffle' belongs to choice facts: it says whether their options are shuffled)",
     "text": " ('text' belongs to cloze facts; add 'type: cloze')",
     "statement": " ('statement' belongs to truefalse facts; add 'type: truefalse')",
 }
@@ -310,9 +315,16 @@ def parse_fact(c: Checker, node: Node, deck: str, file_tags, root: str, language
             )
         elif fid is not None:
             fields["id"] = fid
-    for name in TYPE_KEYS[ftype]:
+    for name in REQUIRED_KEYS[ftype]:
         if name not in keys:
             c.error(node, f"missing required key {name!r} for a {ftype} fact")
+    if ftype == "choice" and "wrong" not in keys and "options" not in keys:
+        c.error(node, "a choice fact needs 'wrong' (the wrong options) or 'options' (every option in print order)")
+    if ftype == "choice" and "wrong" in keys and "options" in keys:
+        c.error(
+            keys["options"][0],
+            "options: a choice fact lists either 'wrong' or 'options' (every option, the answer among them), not both",
+        )
     # text fields
     for name in ("question", "text", "statement", "explanation") + (("answer",) if ftype != "truefalse" else ()):
         if name in keys:
@@ -325,8 +337,16 @@ def parse_fact(c: Checker, node: Node, deck: str, file_tags, root: str, language
         else:
             shown = vnode.value if isinstance(vnode, ScalarNode) else kind(vnode)
             c.error(vnode, f"answer: a truefalse answer must be true or false (found {shown!r})")
-    if ftype == "choice" and "wrong" in keys:
+    if ftype == "choice" and "wrong" in keys and "options" not in keys:
         fields["wrong"] = parse_wrong(c, keys["wrong"][1], fields.get("answer"), languages)
+    if ftype == "choice" and "options" in keys and "wrong" not in keys:
+        parsed = parse_options(c, keys["options"][1], fields.get("answer"), languages)
+        if parsed is not None:
+            fields["options"], fields["answer"], fields["wrong"] = parsed
+    if "shuffle" in keys:
+        fields["shuffle"] = parse_bool(c, keys["shuffle"][1], "shuffle")
+    if "points" in keys:
+        fields["points"] = parse_points(c, keys["points"][1], "points")
     if ftype == "cloze" and fields.get("text") is not None:
         check_cloze(c, keys["text"][1], fields["text"])
     if "cite" in keys:
@@ -444,6 +464,67 @@ def parse_wrong(c: Checker, node: Node, answer: Text | None, languages) -> tuple
                 break
         out.append(text)
     return tuple(out)
+
+
+def same_text(a: Text, b: Text) -> bool:
+    """Two texts say the same (ignoring surrounding spaces) in every language both have."""
+    shared = [(lang, v) for lang, v in a.items if b.get(lang) is not None]
+    return bool(shared) and all(v.strip() == b.get(lang).strip() for lang, v in shared)  # type: ignore[union-attr]
+
+
+def parse_options(c: Checker, node: Node, answer: Text | None, languages):
+    """`options:` (every option in print order, the answer among them) -> (options, answer, wrong).
+
+    The answer is the option equal to `answer:`, and exactly one must be, so that an order like
+    ㄱ / ㄴ / ㄱ, ㄴ / ㄱ, ㄷ (합답형) or "both A and B" can be printed as written."""
+    if not isinstance(node, SequenceNode):
+        c.error(node, f"options: expected a list of every option (the answer among them), found {kind(node)}")
+        return None
+    if len(node.value) < 3:
+        c.error(
+            node, f"options: a choice fact needs at least 3 options, the answer among them (found {len(node.value)})"
+        )
+    out: list[Text] = []
+    ok = True
+    for i, item in enumerate(node.value):
+        text = c.text(item, f"options[{i}]", languages)
+        if text is None:
+            ok = False
+            continue
+        for j, prev in enumerate(out):
+            if same_text(prev, text):
+                c.error(item, f"options[{i}]: repeats options[{j}]")
+                ok = False
+                break
+        out.append(text)
+    if not ok or answer is None or len(out) < 3:
+        return None
+    hits = [i for i, text in enumerate(out) if same_text(text, answer)]
+    if not hits:
+        c.error(node, "options: the answer is not among the options (write it exactly as one of them)")
+        return None
+    index = hits[0]
+    return tuple(out), out[index], tuple(t for i, t in enumerate(out) if i != index)
+
+
+def parse_bool(c: Checker, node: Node, field: str) -> bool | None:
+    value = node.value.strip().lower() if isinstance(node, ScalarNode) else None
+    if isinstance(node, ScalarNode) and node.style in (None, "") and value in ("true", "false"):
+        return value == "true"
+    shown = node.value if isinstance(node, ScalarNode) else kind(node)
+    c.error(node, f"{field}: must be true or false (found {shown!r})")
+    return None
+
+
+def parse_points(c: Checker, node: Node, field: str) -> int | float | None:
+    """A positive number of points, like 2 or 1.5 (at most 4 decimals): what a question is worth."""
+    value = node.value.strip() if isinstance(node, ScalarNode) else None
+    if value is not None and POINTS_RE.match(value) and float(value) > 0:
+        number = float(value)
+        return int(number) if number.is_integer() else number
+    shown = node.value if isinstance(node, ScalarNode) else kind(node)
+    c.error(node, f"{field}: must be a positive number like 2 or 1.5 (found {shown!r})")
+    return None
 
 
 def check_cloze(c: Checker, node: Node, text: Text) -> None:

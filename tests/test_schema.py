@@ -93,7 +93,8 @@ def test_init_writes_the_schemas_and_points_each_example_file_at_its_own(tmp_pat
         assert (root / "schemas" / f"{kind}.schema.json").read_text(encoding="utf-8") == run(
             "schema", "--kind", kind
         ).stdout
-    examples = sorted(p for p in root.rglob("*.y*ml"))
+    # every file that has a schema (quiz files have none yet)
+    examples = sorted(p for p in root.rglob("*.y*ml") if schema.kind_of(p.relative_to(root).as_posix()))
     assert {p.relative_to(root).as_posix() for p in examples} >= {
         "quizgen.yaml",
         "decks/sources.yaml",
@@ -173,15 +174,23 @@ def test_an_empty_value_is_flagged():
     assert errors("facts", "deck: D\nfacts:\n  - id: x\n    question: q\n    answer:\n")
 
 
-FACT_EXAMPLES = {"answer": "a", "question": "q", "wrong": ["b", "c"], "text": "{{c1::x}}", "statement": "s"}
+FACT_EXAMPLES = {
+    "answer": "a",
+    "question": "q",
+    "wrong": ["b", "c"],
+    "options": ["a", "b", "c"],
+    "text": "{{c1::x}}",
+    "statement": "s",
+}
 
 
 @pytest.mark.parametrize("ftype", spec.FACT_TYPE_KEYS)
 def test_schema_and_validator_allow_the_same_keys_per_type(project, ftype):
     """For each type and each key (and a made-up one), quizgen and the schema agree on whether it is allowed."""
-    needed = spec.FACT_TYPE_KEYS[ftype][0]
+    one_of = spec.FACT_TYPE_ONE_OF.get(ftype, ())
+    needed = spec.FACT_TYPE_KEYS[ftype][0] + one_of[:1]  # a choice fact needs `wrong` or `options`
     for key in [*spec.FACT, "bogus"]:
-        if key in needed or key in ("id", "type"):
+        if key in needed or key in ("id", "type") or key in one_of:  # the alternatives have their own test
             continue
         fact = {"id": "x", "type": ftype, **{k: FACT_EXAMPLES[k] for k in needed}}
         if ftype == "truefalse":
@@ -219,3 +228,17 @@ def test_citations_follow_the_same_rules(project):
                 "\n      - {quote: x}", "\n      - just text"):  # fmt: skip
         assert errors("facts", head + bad + "\n"), bad
         assert run("check", project({"decks/a.yaml": head + bad + "\n"}, CITED_SOURCES)).exit_code == 1, bad
+
+
+def test_a_choice_fact_has_wrong_or_options_in_both(project):
+    base = "deck: D\nfacts:\n  - id: x\n    type: choice\n    question: q\n    answer: a\n"
+    cases = {
+        "wrong": (base + "    wrong: [b, c]\n", True),
+        "options": (base + "    options: [a, b, c]\n    shuffle: true\n    points: 1.5\n", True),
+        "both": (base + "    wrong: [b, c]\n    options: [a, b, c]\n", False),
+        "neither": (base, False),
+    }
+    for name, (text, valid) in cases.items():
+        root = project({"decks/a.yaml": text}, "src:\n  title: T\n")
+        assert (run("check", root).exit_code == 0) == valid, name
+        assert (errors("facts", text) == []) == valid, (name, errors("facts", text))

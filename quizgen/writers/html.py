@@ -29,11 +29,10 @@ import re
 import jinja2
 from markupsafe import Markup
 
-from .. import ids
+from .. import ids, templating
 from ..errors import QuizgenError
 from ..model import CLOZE_RE, NEUTRAL, Fact, FactFile, Project, Text
 from ..present import LABELS, LETTERS, TRUTH_LABELS, display_width, option_order, shuffled_options, truth_words
-from ..resources import search_path
 from . import Options
 
 FORMAT = "html"
@@ -297,23 +296,9 @@ def deck_parts(deck: str) -> list[str]:
 
 
 def environment(project: Project) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(search_path(project.root)),
-        autoescape=True,  # every template, whatever its extension: fact text is data
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
+    env = templating.environment(project.root)
     env.filters["css_string"] = css_string
     return env
-
-
-def inline_css(env: jinja2.Environment, name: str = "quiz.css") -> Markup:
-    """The stylesheet (project override first), safe to put inside <style>."""
-    source = env.loader.get_source(env, name)[0]  # type: ignore[union-attr]
-    # '</' cannot end a <style> element once written '<\/' (the same thing in CSS).
-    return Markup(source.replace("</", "<\\/"))
 
 
 class Pages:
@@ -322,7 +307,8 @@ class Pages:
         self.options = options
         self.lang = Lang(project, options.lang)
         self.env = environment(project)
-        self.css = inline_css(self.env)
+        self.css, warnings = templating.stylesheet(self.env)
+        options.report.setdefault("warnings", []).extend(warnings)
         self.built = ""
         if options.epoch is not None:
             moment = datetime.datetime.fromtimestamp(options.epoch, tz=datetime.timezone.utc)
@@ -349,7 +335,7 @@ class Pages:
         }
 
     def render(self, template: str, **context) -> bytes:
-        text = self.env.get_template(template).render(**self.common(), **context)
+        text = templating.render(self.env, template, **self.common(), **context)
         return text.encode("utf-8")
 
     def quiz(self, fact_file: FactFile, form: str) -> bytes:
