@@ -248,6 +248,32 @@ def templates(dest, force):
 
 
 @cli.command()
+@click.argument("project", default=".", type=click.Path(file_okay=False))
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port.")
+@click.option("--format", "formats", multiple=True, metavar="FORMAT", help="Formats to preview (default: all but pdf).")
+def serve(project, port, formats):
+    """Preview PROJECT live at http://127.0.0.1:PORT/ while you edit it.
+
+    Shows every card as Anki renders it (front and back, light and night,
+    phone width) and every page the build writes.  Saving a file rebuilds
+    and reloads the open page; a broken file shows its problems instead.
+    Builds go to a private temporary folder: the project is never written.
+
+    \b
+    Example:
+      quizgen serve my-course --port 8001
+    """
+    from .serve import serve as run_server
+
+    if formats:
+        try:
+            formats = resolve_formats(formats)
+        except QuizgenError as exc:
+            raise click.BadParameter(exc.message, param_hint="--format") from None
+    run_server(project, port, list(formats) or None, echo=lambda message: click.echo(message, err=True))
+
+
+@cli.command()
 @click.option(
     "--kind",
     type=click.Choice(KINDS),
