@@ -280,7 +280,7 @@ def serve(project, port, formats):
     type=click.Choice(KINDS),
     default="facts",
     show_default=True,
-    help="facts: decks/*.yaml; sources: decks/sources.yaml; config: quizgen.yaml.",
+    help="facts: decks/*.yaml; sources: decks/sources.yaml; config: quizgen.yaml; quiz: quizzes/*.yaml.",
 )
 def schema(kind):
     """Print the JSON Schema of one kind of quizgen file, for editors.
