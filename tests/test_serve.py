@@ -436,9 +436,17 @@ class Browser:
         self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
         self.wait_for(f"location.href === {json.dumps(url)} && document.readyState === 'complete'")
 
-    def js(self, expression: str):
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
-        return result.get("result", {}).get("value")
+    def js(self, expression: str, patience: float = 10):
+        """`expression` evaluated in the page; retried while the page is between two documents (a reload)."""
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+                return result.get("result", {}).get("value")
+            except RuntimeError as exc:  # "Inspected target navigated or closed", "Execution context was destroyed"
+                if time.monotonic() > deadline or not ("navigated" in str(exc) or "context" in str(exc).lower()):
+                    raise
+                time.sleep(0.02)
 
     def wait_for(self, expression: str, timeout: float = 15) -> float:
         """Poll until `expression` is truthy in the page; the seconds it took."""
