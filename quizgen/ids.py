@@ -12,6 +12,7 @@ output bytes reproducible.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import unicodedata
 
@@ -62,6 +63,12 @@ def slug(name: str) -> str:
     text = unicodedata.normalize("NFKC", name).replace("::", "-")
     text = re.sub(r"[^\w.-]+", "-", text, flags=re.U).strip("-._").lower()
     return re.sub(r"-{2,}", "-", text) or "deck"
+
+
+def file_stem(rel: str) -> str:
+    """The name a fact file's pages start with ('decks/unit/a.yaml' -> 'unit-a'), before numbering."""
+    rel = rel[len("decks/") :] if rel.startswith("decks/") else rel
+    return slug(os.path.splitext(rel)[0].replace("/", "-")) or "quiz"
 
 
 def anki_tag(tag: str) -> str:

@@ -7,8 +7,9 @@ import collections
 import pytest
 from conftest import REPO, SHARED_SOURCES
 
+from quizgen import cloze
 from quizgen.lint import lint
-from quizgen.model import CLOZE_RE, NEUTRAL
+from quizgen.model import NEUTRAL
 from quizgen.project import load_project
 from quizgen.quotes import check_quotes
 
@@ -50,7 +51,7 @@ def test_every_text_field_is_bilingual(project):
         assert fact.explanation is not None, fact.id
         if fact.type == "cloze":
             for lang, value in fact.text.items:
-                assert CLOZE_RE.search(value), (fact.id, lang)
+                assert cloze.scan(value), (fact.id, lang)
 
 
 def test_sources_and_quotes(project):
@@ -75,9 +76,7 @@ def test_article_errors_are_not_taught_as_facts(project):
     """The blog's 'former president' and the column's technique names appear only as claims, never as answers."""
     for fact in project.facts:
         answers = [v for t in ([fact.answer] if fact.answer else []) for v in t.values()]
-        answers += [
-            m.group(2) for t in ([fact.text] if fact.text else []) for v in t.values() for m in CLOZE_RE.finditer(v)
-        ]
+        answers += [d.hidden for t in ([fact.text] if fact.text else []) for v in t.values() for d in cloze.scan(v)]
         for value in answers:
             assert "전 대통령" not in value.replace("전 대통령이었", ""), fact.id
             for term in ("계층적 동적 토큰 관리", "양자화 기반 분산 학습", "다단계 지식 증류"):
