@@ -15,6 +15,7 @@ and the loaded model is then frozen out of later collections.
 
 from __future__ import annotations
 
+import difflib
 import gc
 import os
 import shutil
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 
 from .cache import Cache, code_fingerprint, digest, file_digest, forget_digests
-from .errors import QuizgenError
+from .errors import QuizgenError, UsageProblem
 from .loader import inside
 from .lock import LOCK_FILE, Lock
 from .model import Project
@@ -41,6 +42,7 @@ class Result:
     facts: int
     up_to_date: bool = False
     stats: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 def source_date_epoch() -> int | None:
@@ -128,6 +130,31 @@ def load_fast(project_dir: str, cache: Cache | None = None, keys: dict | None = 
     return project
 
 
+def cached_memo(cache: Cache, keys: dict[str, str], project: Project):
+    """The `Options.memo` of a cached build: a writer's per-file result, reused while its inputs are unchanged.
+
+    The key covers the parsed file (its bytes, languages and source ids), the project's identity,
+    languages and full source records, and the bytes of the file's images, which is everything a
+    writer's per-file work may read."""
+    sources = sorted((s.id, s.title, s.url, s.date, s.publisher) for s in project.sources.values())
+    context = digest(getattr(project, "id", ""), project.languages, sources)
+
+    def memo(kind: str, fact_file, compute):
+        base = keys.get(fact_file.path)
+        if not base:
+            return compute()
+        images = sorted({f.image for f in fact_file.facts if f.image})
+        images = [(rel, file_digest(os.path.join(project.root, rel))) for rel in images]
+        key = digest(kind, base, context, images)
+        value = cache.get(key)
+        if value is None:
+            value = compute()
+            cache.put(key, value)
+        return value
+
+    return memo
+
+
 # ---------------------------------------------------------------------------------------
 # the no-op check
 
@@ -135,15 +162,19 @@ def load_fast(project_dir: str, cache: Cache | None = None, keys: dict | None = 
 def input_fingerprint(root: str, formats: list[str], options: Options, images) -> str:
     """Everything a build's output depends on, hashed; None-safe for missing files."""
     parts = [code_fingerprint(), ",".join(formats), options.lang, options.forms, options.seed, options.epoch]
+    # Whether each file resolves inside the project is an input too: a file swapped for a link to
+    # the same bytes elsewhere must be refused by a real build, not found "up to date".
     for rel in (CONFIG_FILE, LOCK_FILE):
         path = os.path.join(root, rel)
-        parts += [rel, file_digest(path) if os.path.isfile(path) else "-"]
-    for top in ("decks", "templates"):
+        parts += [rel, file_digest(path) if os.path.isfile(path) else "-", inside(root, path)]
+    for top in ("decks", "quizzes", "templates"):
         for dirpath, dirnames, names in os.walk(os.path.join(root, top)):
             dirnames.sort()
+            parts += [os.path.relpath(dirpath, root), inside(root, dirpath)]
             for name in sorted(names):
                 path = os.path.join(dirpath, name)
-                parts += [os.path.relpath(path, root), file_digest(path)]
+                regular = os.path.isfile(path)  # a FIFO is never read here
+                parts += [os.path.relpath(path, root), file_digest(path) if regular else "-", inside(root, path)]
     for rel in sorted(images or ()):
         path = os.path.join(root, rel)
         parts += [rel, file_digest(path) if os.path.isfile(path) else "-"]
@@ -207,19 +238,17 @@ def build_project(
     previous = previous_packages(out, cache) if "apkg" in chosen else None
     if previous is not None:
         options.extra["previous_paths"], options.extra["previous"] = previous
-        options.extra["changed"], options.extra["seen"] = {}, set()
-    options.extra["note_keys"] = {}  # filled by the apkg writer; cached for the next build's CHANGES.md
     keys: dict[str, str] = {}
     project = load_fast(root, cache, keys)
-    options.cache = cache
-    options.file_keys = keys
+    if cache is not None:
+        options.memo = cached_memo(cache, keys, project)
     written = build(project, out, chosen, options)
     stats = {}
     if cache is not None:
         images = sorted({f.image for f in project.facts if f.image})
         packages = [os.path.join(out, rel) for rel in written if rel.endswith(".apkg")]
-        if packages and options.extra.get("note_keys"):
-            cache.put(packages_key(packages), options.extra["note_keys"])
+        if packages and options.report.get("note_digests"):
+            cache.put(packages_key(packages), options.report["note_digests"])
         cache.commit(
             {
                 "inputs": input_fingerprint(root, chosen, options, images),
@@ -229,7 +258,7 @@ def build_project(
             }
         )
         stats = {"cache hits": cache.hits, "cache misses": cache.misses}
-    return Result(written, len(project.facts), stats=stats)
+    return Result(written, len(project.facts), stats=stats, warnings=list(options.report.get("warnings", ())))
 
 
 def build(project: Project, out: str, formats, options: Options | None = None) -> list[str]:
@@ -241,7 +270,11 @@ def build(project: Project, out: str, formats, options: Options | None = None) -
         options.epoch = source_date_epoch()
     options.extra["formats"] = chosen  # e.g. the HTML index links the packages of the same build
     if options.lang != "both" and options.lang not in project.languages:
-        raise QuizgenError(f"--lang {options.lang}: not a project language ({', '.join(project.languages)})")
+        close = difflib.get_close_matches(options.lang, project.languages, n=1, cutoff=0.5)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise UsageProblem(
+            f"--lang {options.lang}: not a project language (use one of: {', '.join(project.languages)}, both){hint}"
+        )
     if "apkg" in chosen and options.lock is None:
         now = options.epoch if options.epoch is not None else int(time.time())
         options.lock = Lock.load(project.root, now)
@@ -258,8 +291,9 @@ def build(project: Project, out: str, formats, options: Options | None = None) -
             if options.progress:
                 options.progress(f"writing {name}")
             written += writers[name].write(project, tmp, options)
-        if options.extra.get("previous") is not None:
-            written.append(write_changes(tmp, options.extra))
+        if options.extra.get("previous") is not None and "note_digests" in options.report:
+            packages = [rel for rel in written if rel.endswith(".apkg")]
+            written.append(write_changes(tmp, packages, options.extra, options.report["note_digests"]))
         publish(tmp, out, written)
     except OSError as exc:
         raise QuizgenError(f"build failed, nothing in {out} was changed: {exc}") from None
@@ -271,17 +305,20 @@ def build(project: Project, out: str, formats, options: Options | None = None) -
     return written
 
 
-def write_changes(tmp: str, extra: dict) -> str:
+def write_changes(tmp: str, packages: list[str], extra: dict, digests: dict[str, str]) -> str:
     """CHANGES.md: what importing these packages will do, compared with the previous build.
 
-    Only notes whose keys differ are read in full from the old packages."""
+    Only notes whose digests differ are read in full, from the old packages and from the new ones
+    just written, so this stays cheap at 100,000 notes."""
     from .diff import compare, packages_snapshot, render
 
-    previous, changed, seen = extra["previous"], extra["changed"], extra["seen"]
-    differing = (set(changed) | (set(previous) - seen)) & set(previous)
+    previous = extra["previous"]
+    changed_ids = {fact_id for fact_id, d in digests.items() if previous.get(fact_id) != d}
+    differing = (changed_ids | (set(previous) - set(digests))) & set(previous)
     old = packages_snapshot(extra["previous_paths"], only=differing) if differing else {}
-    unchanged = sum(1 for fact_id in seen if fact_id in previous and fact_id not in changed)
-    text = render(compare(old, changed, unchanged), "markdown")
+    new = packages_snapshot([os.path.join(tmp, p) for p in packages], only=changed_ids) if changed_ids else {}
+    unchanged = len(digests) - len(changed_ids)
+    text = render(compare(old, new, unchanged), "markdown")
     text = text.replace("# Changes", "# Changes since the previous build", 1)
     with open(os.path.join(tmp, "CHANGES.md"), "w", encoding="utf-8") as fh:
         fh.write(text)

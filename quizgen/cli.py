@@ -18,9 +18,12 @@ import click
 from . import __version__
 from .build import build_project, resolve_formats
 from .errors import QuizgenError
+from .ids import new_project_id
 from .lint import RULES, lint
+from .present import display_width
 from .project import load_partial, load_project
 from .quotes import check_quotes
+from .schema import KINDS, add_modeline, render, write_schemas
 from .validate import LANG_RE
 from .writers import Options
 
@@ -42,6 +45,10 @@ def warn_if_slow_yaml() -> None:
             "install libyaml (e.g. apt-get install libyaml-dev) and reinstall PyYAML",
             err=True,
         )
+
+
+def plural(n, word: str) -> str:
+    return f"{n} {word}{'' if str(n) == '1' else 's'}"
 
 
 def progress_printer():
@@ -86,10 +93,17 @@ def build(project, out, formats, lang, forms, seed, no_cache):
         resolve_formats(formats)
     except QuizgenError as exc:  # a misspelt format is a usage error (exit 2), not bad input
         raise click.BadParameter(exc.message, param_hint="--format") from None
+    source = click.get_current_context().get_parameter_source("seed")
+    if source is not click.core.ParameterSource.DEFAULT and forms < 2:
+        raise click.BadParameter(
+            "--seed only shuffles forms; use it with --forms N (N of 2 or more)", param_hint="--seed"
+        )
     warn_if_slow_yaml()
     out = out or os.path.join(project, "dist")
     options = Options(lang=lang, forms=forms, seed=seed, progress=progress_printer())
     result = build_project(project, out, formats, options, use_cache=not no_cache)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if result.up_to_date:
         click.echo(f"up to date: {len(result.files)} files in {out}")
     else:
@@ -141,7 +155,8 @@ def check(project, quotes_dir, run_lint, strict):
     if problems:
         raise QuizgenError(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found", problems)
     tail = f", {len(warnings)} warning{'s' if len(warnings) != 1 else ''}" if run_lint else ""
-    click.echo(f"ok: {len(proj.facts)} facts in {len(proj.files)} files, {len(proj.sources)} sources{tail}")
+    quizzes = f", {len(proj.quizzes)} quiz{'zes' if len(proj.quizzes) != 1 else ''}" if proj.quizzes else ""
+    click.echo(f"ok: {len(proj.facts)} facts in {len(proj.files)} files, {len(proj.sources)} sources{quizzes}{tail}")
 
 
 @cli.command()
@@ -156,12 +171,70 @@ def init(directory):
     example = os.path.join(os.path.dirname(__file__), "example")
     if os.path.exists(os.path.join(directory, "decks")):
         raise QuizgenError(f"{directory} already has a decks/ folder; not overwriting it")
+    copied = []
     for dirpath, _, filenames in os.walk(example):
         rel = os.path.relpath(dirpath, example)
         os.makedirs(os.path.join(directory, rel), exist_ok=True)
         for name in filenames:
             shutil.copyfile(os.path.join(dirpath, name), os.path.join(directory, rel, name))
+            copied.append(os.path.normpath(os.path.join(rel, name)).replace(os.sep, "/"))
+    # The course's identity: random, written once, part of every card's GUID (see ids.py).
+    config = os.path.join(directory, "quizgen.yaml")
+    with open(config, encoding="utf-8") as fh:
+        text = fh.read()
+    with open(config, "w", encoding="utf-8") as fh:
+        fh.write(f"id: {new_project_id()}   # this course's identity in learners' Anki: never change it\n{text}")
+    gitignore = os.path.join(directory, ".gitignore")
+    if not os.path.exists(gitignore):  # the build output and its cache never belong in git
+        with open(gitignore, "w", encoding="utf-8") as fh:
+            fh.write("dist/\n")
+    write_schemas(directory)
+    for rel in copied:  # last, so that the editor's schema line stays the first line
+        add_modeline(os.path.join(directory, rel), rel)
     click.echo(f"created {directory}: edit {directory}/decks/*.yaml, then run 'quizgen build {directory}'")
+
+
+@cli.command()
+@click.option(
+    "--copy", "dest", required=True, type=click.Path(file_okay=False), help="Folder to copy the shipped templates into."
+)
+@click.option("--force", is_flag=True, help="Overwrite files that are already there.")
+def templates(dest, force):
+    """Copy the shipped page templates and stylesheet, to start an override from them.
+
+    \b
+    Put the files you change into your project's templates/ folder (delete the rest).
+    To only add CSS rules, write templates/extra.css instead: it is added after the
+    shipped stylesheet, while a templates/quiz.css replaces it entirely.
+    Example:
+      quizgen templates --copy my-course/templates
+    """
+    from .templating import copy_shipped
+
+    names = copy_shipped(dest, force)
+    click.echo(f"copied {len(names)} files into {dest}: {', '.join(names)}")
+
+
+@cli.command()
+@click.option(
+    "--kind",
+    type=click.Choice(KINDS),
+    default="facts",
+    show_default=True,
+    help="facts: decks/*.yaml; sources: decks/sources.yaml; config: quizgen.yaml.",
+)
+def schema(kind):
+    """Print the JSON Schema of one kind of quizgen file, for editors.
+
+    yaml-language-server (VS Code's YAML extension and others) uses it for
+    completion, hover help and squiggles; `quizgen init` writes all of them
+    into the project's schemas/ folder.
+
+    \b
+    Example:
+      quizgen schema --kind sources > schemas/sources.schema.json
+    """
+    click.echo(render(kind), nl=False)
 
 
 @cli.command()
@@ -173,7 +246,7 @@ def stats(project):
     Example:
       quizgen stats my-course
     """
-    proj = load_project(project)
+    proj = load_project(project, require_id=False)
     facts = proj.facts
     tables = {
         "deck": collections.Counter(f.deck for f in facts),
@@ -181,15 +254,35 @@ def stats(project):
         "language": collections.Counter(
             lang for f in facts for lang in proj.languages if all(t.get(lang) is not None for _, t in f.texts())
         ),
-        "source": collections.Counter(f.source or "(none)" for f in facts),
-        "with quote": collections.Counter("quote" if f.quote else "no quote" for f in facts),
+        # every cited source counts (a correction card counts for the article and for its evidence)
+        "source": collections.Counter(
+            sid for f in facts for sid in (dict.fromkeys(c.source for c in f.citations if c.source) or ("(none)",))
+        ),
+        "quote": collections.Counter(
+            "with a quote" if any(c.quote for c in f.citations) else "without a quote" for f in facts
+        ),
     }
+    headings = {"language": "facts complete in each language:", "quote": "facts with and without a quote:"}
     click.echo(f"{len(facts)} facts in {len(proj.files)} files")
     for title, counter in tables.items():
-        click.echo(f"\nfacts per {title}:" if title != "language" else "\nfacts complete in each language:")
-        width = max(len(k) for k in counter) if counter else 0
+        click.echo("\n" + headings.get(title, f"facts per {title}:"))
+        width = max(display_width(k) for k in counter) if counter else 0
         for key, count in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])):
-            click.echo(f"  {key:<{width}}  {count:>6}")
+            pad = " " * (width - display_width(key))  # Korean and other wide characters take two columns
+            click.echo(f"  {key}{pad}  {count:>6}")
+    if proj.quizzes:
+        from .present import points_text
+        from .quiz import assemble
+
+        click.echo("\nquizzes:")
+        width = max(len(q.path) for q in proj.quizzes)
+        for quiz in proj.quizzes:
+            form = assemble(proj, quiz)[0]
+            n, forms, parts = len(form.questions), quiz.forms, len(quiz.sections)
+            click.echo(
+                f"  {quiz.path:<{width}}  {plural(n, 'question'):>13}  {plural(points_text(form.total), 'point'):>10}  "
+                f"{plural(forms, 'form')}  ({plural(parts, 'section')})"
+            )
 
 
 @cli.command()
@@ -223,7 +316,7 @@ def diff(project, against, style):
     from .diff import compare, project_snapshot, render, snapshot_of
 
     old = snapshot_of(project, against)
-    result = compare(old, project_snapshot(load_project(project)))
+    result = compare(old, project_snapshot(load_project(project, require_id=False)))
     click.echo(render(result, style), nl=False)
     for warning in result.warnings if style == "json" else ():
         click.echo(f"warning: {warning}", err=True)

@@ -145,7 +145,7 @@ def git_snapshot(project_dir: str, rev: str) -> Snapshot:
             extract(tar, os.path.join(tmp, "old"))
         root = os.path.join(tmp, "old")
         try:
-            old = load_project(root)
+            old = load_project(root, require_id=False)
         except QuizgenError as exc:
             raise QuizgenError(f"the project at git:{rev} is not valid:\n{exc.format_message()}") from None
         return project_snapshot(old)
@@ -214,8 +214,10 @@ SKIP = {"FactId", "Lang1", "Lang2"}
 
 
 def as_text(value: str) -> str:
-    """A field as a reader sees it: tags dropped (list items become ' / '), entities decoded."""
+    """A field as a reader sees it: tags dropped (list items become ' / ', citations and their
+    quotes lines of their own), entities decoded."""
     value = value.replace("<br>", "\n").replace("</li><li", "</li> / <li")
+    value = value.replace("</div><div", "</div>\n<div").replace("<blockquote", "\n<blockquote")
     return html.unescape(_TAGS.sub("", value)).strip()
 
 

@@ -44,6 +44,9 @@ class QuizgenError(click.ClickException):
         super().__init__(message)
         self.problems = sorted(problems or [], key=Problem.sort_key)
 
+    def __reduce__(self):  # survive the trip back from a worker process with its problems
+        return (type(self), (self.message, self.problems))
+
     def format_message(self) -> str:
         lines = [str(p) for p in self.problems]
         lines.append(self.message)
@@ -51,3 +54,9 @@ class QuizgenError(click.ClickException):
 
     def show(self, file=None) -> None:  # click prefixes "Error: "; we print compiler-style lines
         click.echo(self.format_message(), err=True)
+
+
+class UsageProblem(QuizgenError):
+    """A command-line option that cannot work for this project (e.g. `--lang kr`): exit 2, like click's."""
+
+    exit_code = 2

@@ -3,10 +3,15 @@
 Anki matches an imported note to the one a learner already has by its GUID,
 decks by name/id, and notetypes by id.  If any of these drifted between
 builds, a re-import would create duplicates or orphan review history.  So:
-GUIDs come from the project's fact id only (never from the text, which is
-what genanki does by default), deck ids from the deck name, notetype ids are
-constants, and note/card ids are derived from the fact id too, which keeps
-output bytes reproducible.
+GUIDs come from the project's identity and the fact id only (never from the
+text, which is what genanki does by default), deck ids from the deck name,
+notetype ids are constants, and note/card ids are derived the same way as
+GUIDs, which keeps output bytes reproducible.
+
+The project identity (`id:` in quizgen.yaml, a random value written by
+`quizgen init`) is part of every GUID and note/card id: two courses that both
+have a fact `vocab-1` are two different notes in a learner's collection, and
+importing one course never overwrites the other's cards.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import secrets
 import unicodedata
 
 # Fixed forever: changing one breaks updates for every learner who imported a deck.
@@ -30,9 +36,18 @@ def _digest(kind: str, value: str) -> int:
     return int.from_bytes(hashlib.sha256(f"quizgen:{kind}:{value}".encode()).digest()[:8], "big")
 
 
-def note_guid(fact_id: str) -> str:
-    """A 10-character Anki GUID (Anki's own base-91 alphabet) from the fact id alone."""
-    n = _digest("guid", fact_id)
+def new_project_id() -> str:
+    """A fresh project identity for quizgen.yaml: random, so no two courses share one."""
+    return secrets.token_hex(8)
+
+
+def _scoped(project_id: str, fact_id: str) -> str:
+    return f"{project_id}/{fact_id}"
+
+
+def note_guid(project_id: str, fact_id: str) -> str:
+    """A 10-character Anki GUID (Anki's own base-91 alphabet) from the project and fact ids alone."""
+    n = _digest("guid", _scoped(project_id, fact_id))
     out = []
     for _ in range(10):
         n, r = divmod(n, len(_GUID_ALPHABET))
@@ -50,12 +65,12 @@ def deck_id(deck_name: str) -> int:
     return _id_in_range("deck", deck_name)
 
 
-def note_id(fact_id: str) -> int:
-    return _id_in_range("note", fact_id)
+def note_id(project_id: str, fact_id: str) -> int:
+    return _id_in_range("note", _scoped(project_id, fact_id))
 
 
-def card_id(fact_id: str, ordinal: int) -> int:
-    return _id_in_range("card", f"{fact_id}#{ordinal}")
+def card_id(project_id: str, fact_id: str, ordinal: int) -> int:
+    return _id_in_range("card", f"{_scoped(project_id, fact_id)}#{ordinal}")
 
 
 def slug(name: str) -> str:

@@ -16,13 +16,14 @@ from collections import defaultdict
 from . import cloze
 from .errors import Problem
 from .model import NEUTRAL, Fact, Project
+from .present import shuffles
 
 RULES = {
     "answer-in-question": "the answer or a wrong option appears verbatim in the question",
     "duplicate-distractor": "two wrong options are the same or nearly the same",
     "distractor-like-answer": "a wrong option differs from the answer only in spacing or case",
     "option-length": "the answer is much longer or shorter than every wrong option",
-    "all-of-the-above": "'all/none of the above' makes no sense once options are shuffled",
+    "all-of-the-above": "'all/none of the above' makes sense only in a fixed order (`options:`)",
     "near-duplicate-fact": "another fact asks the same thing in other words",
     "not-nfc": "text is not in Unicode NFC (composed Hangul)",
     "mixed-width-punctuation": "full-width and half-width punctuation mixed in one text",
@@ -120,9 +121,12 @@ class Linter:
         self.problems: list[Problem] = []
 
     def warn(self, fact: Fact, key: str, rule: str, message: str) -> None:
+        self.warn_at(fact, fact.line_of(key), rule, message)
+
+    def warn_at(self, fact: Fact, line: int, rule: str, message: str) -> None:
         if rule in fact.lint_ignore or rule in self.project.lint_ignore:
             return
-        self.problems.append(Problem(fact.path, fact.line_of(key), message, rule=rule, severity="warning"))
+        self.problems.append(Problem(fact.path, line, message, rule=rule, severity="warning"))
 
     # -- per fact ---------------------------------------------------------------------
 
@@ -134,7 +138,7 @@ class Linter:
             self.options(fact)
         if fact.type == "cloze":
             self.cloze_visible(fact)
-        if fact.quote:
+        if any(c.quote for c in fact.evidence):
             self.quote_supports(fact)
 
     def text_rules(self, fact: Fact) -> None:
@@ -158,8 +162,11 @@ class Linter:
                 missing = [lang for lang in langs if lang not in present]
                 if missing:
                     self.warn(fact, key, "missing-language", f"{name}: no {', '.join(missing)} text")
-        if fact.quote and unicodedata.normalize("NFC", fact.quote) != fact.quote:
-            self.warn(fact, "quote", "not-nfc", "quote: text is not NFC-normalized; save it composed (NFC)")
+        for citation in fact.citations:
+            if citation.quote and unicodedata.normalize("NFC", citation.quote) != citation.quote:
+                self.warn_at(
+                    fact, citation.line, "not-nfc", "quote: text is not NFC-normalized; save it composed (NFC)"
+                )
 
     def answer_in_question(self, fact: Fact) -> None:
         candidates = [("answer", fact.answer)] + [(f"wrong[{i}]", w) for i, w in enumerate(fact.wrong)]
@@ -191,6 +198,7 @@ class Linter:
 
     def options(self, fact: Fact) -> None:
         langs = self.project.languages
+        where = "options" if fact.options else "wrong"  # the line of the list the author wrote
         for lang in langs:
             answer = fact.answer.get(lang) or ""  # type: ignore[union-attr]
             wrong = [w.get(lang) or "" for w in fact.wrong]
@@ -198,7 +206,7 @@ class Linter:
                 if w != answer and squash(w) == squash(answer):
                     self.warn(
                         fact,
-                        "wrong",
+                        where,
                         "distractor-like-answer",
                         f"wrong[{i}].{lang}: {w!r} differs from the answer only in spacing or case",
                     )
@@ -206,15 +214,15 @@ class Linter:
                     if squash(w) == squash(wrong[j]) or near(w, wrong[j]):
                         self.warn(
                             fact,
-                            "wrong",
+                            where,
                             "duplicate-distractor",
                             f"wrong[{i}].{lang}: nearly the same as wrong[{j}] ({w!r} / {wrong[j]!r})",
                         )
-            for text in [answer, *wrong]:
+            for text in [answer, *wrong] if shuffles(fact) else ():  # a fixed order may say "all of the above"
                 if ABOVE.search(text):
                     self.warn(
                         fact,
-                        "wrong",
+                        where,
                         "all-of-the-above",
                         f"{lang}: {text!r}: options are shuffled, so 'all/none of the above' has no meaning",
                     )
@@ -239,7 +247,10 @@ class Linter:
                 break  # language-neutral options: one pass is enough
 
     def quote_supports(self, fact: Fact) -> None:
-        """The quote must contain a key term (a word of two or more characters) of the answer."""
+        """An evidence quote must contain a key term (a word of two or more characters) of the answer.
+
+        Claim quotes are exempt: a correction card quotes the article saying something else.
+        """
         terms: list[str] = []
         if fact.type in ("basic", "choice"):
             terms = [v for v in fact.answer.values()]  # type: ignore[union-attr]
@@ -248,12 +259,13 @@ class Linter:
         if not terms:
             return
         words = [w for t in terms for w in WORD.findall(t)]
-        quote = Haystack(fact.quote)
-        if not any(appears(w, quote) for w in dict.fromkeys(words)):
+        quotes = [c for c in fact.evidence if c.quote]
+        haystacks = [Haystack(c.quote) for c in quotes]
+        if not any(appears(w, h) for w in dict.fromkeys(words) for h in haystacks):
             shown = " / ".join(dict.fromkeys(terms))
-            self.warn(
+            self.warn_at(
                 fact,
-                "quote",
+                quotes[0].line,
                 "quote-missing-answer",
                 f"quote: does not contain the answer's key term ({shown!r}); does it support the fact?",
             )

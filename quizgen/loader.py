@@ -310,7 +310,7 @@ def _syntax_problem(exc: yaml.YAMLError, text: str, rel: str) -> Problem:
         return Problem(rel, line, "YAML nesting depth over 1,000 levels (a fact file needs five)")
     if context_line and "quoted scalar" in context and "end of stream" in message:
         return Problem(rel, context_line, "YAML syntax error: the quoted text that starts here is never closed")
-    if context_line and "flow" in context and context_line != line:
+    if context_line and "flow" in context and (context_line != line or "expected ','" in message):
         # `tags: [a, b` with no `]`: the parser notices only at a later line
         closer = "]" if "sequence" in context else "}"
         opened = lines[context_line - 1].strip()

@@ -21,11 +21,15 @@ LINE_KEYS = (
     "question",
     "answer",
     "wrong",
+    "options",
+    "shuffle",
+    "points",
     "text",
     "statement",
     "explanation",
     "source",
     "quote",
+    "cite",
     "tags",
     "image",
     "lint",
@@ -77,6 +81,24 @@ class Source:
     line: int = 0
 
 
+ROLES = ("claim", "evidence")  # a citation backs the answer (evidence) or shows what an article claimed (claim)
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """One cited source: an id from sources.yaml, an optional verbatim quote, and its role.
+
+    A correction card needs two: the article's claim (role "claim", quoted as the article
+    says it) and the primary source that proves the answer (role "evidence").  `line` is
+    where the citation is written (its quote's line when it has one), for later messages.
+    """
+
+    source: str
+    quote: str = ""
+    role: str = "evidence"
+    line: int = 0
+
+
 @dataclass(frozen=True)
 class Fact:
     id: str
@@ -86,13 +108,17 @@ class Fact:
     line: int
     question: Text | None = None  # basic, choice
     answer: Text | None = None  # basic, choice
-    wrong: tuple[Text, ...] = ()  # choice
+    wrong: tuple[Text, ...] = ()  # choice: the options that are not the answer
+    options: tuple[Text, ...] = ()  # choice written with `options:`: every option in print order, the answer among them
+    shuffle: bool | None = None  # choice: `shuffle:` as written; None means the default (see present.shuffles)
+    points: int | float | None = None  # `points:` as written: overrides a quiz section's points
     text: Text | None = None  # cloze
     statement: Text | None = None  # truefalse
     truth: bool | None = None  # truefalse
     explanation: Text | None = None
-    source: str = ""
-    quote: str = ""
+    source: str = ""  # the primary evidence: `source:` as written, or the first evidence citation of `cite:`
+    quote: str = ""  # that citation's quote
+    cite: tuple[Citation, ...] = ()  # `cite:` as written; empty for a fact written with source/quote
     tags: tuple[str, ...] = ()  # file tags then fact tags
     image: str = ""  # project-relative path, already checked to exist inside the project
     lint_ignore: tuple[str, ...] = ()
@@ -105,6 +131,30 @@ class Fact:
             if line:
                 return line
         return self.line
+
+    @property
+    def citations(self) -> tuple[Citation, ...]:
+        """Every citation in order; a `source:`/`quote:` fact has exactly one, the evidence.
+
+        Derived rather than stored for such facts: at 100,000 facts a tuple and a Citation
+        each would cost megabytes to say what `source` and `quote` already say.
+        """
+        if self.cite:
+            return self.cite
+        if self.source or self.quote:
+            line = self.line_of("quote") if self.quote else self.line_of("source")
+            return (Citation(self.source, self.quote, "evidence", line),)
+        return ()
+
+    @property
+    def evidence(self) -> tuple[Citation, ...]:
+        return tuple(c for c in self.citations if c.role == "evidence")
+
+    @property
+    def single_source(self) -> bool:
+        """True when the fact cites one evidence source only: it shows exactly as a `source:` fact always has."""
+        c = self.citations
+        return len(c) <= 1 and all(x.role == "evidence" for x in c)
 
     @property
     def prompt(self) -> Text:
@@ -137,6 +187,78 @@ class FactFile:
     deck_line: int = 0  # the line of `deck:`, for messages about the deck name
 
 
+# ---------------------------------------------------------------------------
+# quizzes (quizzes/*.yaml): built by quiz.py, assembled into forms by quiz.assemble
+
+FILTER_KINDS = ("decks", "files", "tags", "types", "ids")
+HEADER_BOXES = ("name", "class", "number", "date", "score")
+NUMBERINGS = ("circled-digits", "letters")
+PAPERS = ("a4", "letter")
+
+
+@dataclass(frozen=True)
+class Selector:
+    """A `from:` or `exclude:` mapping: values per filter kind ('decks', 'files', 'tags', 'types', 'ids').
+
+    Under `from`, every kind given must match (and any value within a kind); under `exclude`,
+    a fact that matches any kind is left out.  A deck includes its subdecks."""
+
+    decks: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()
+
+    def given(self) -> tuple[str, ...]:
+        """The filter kinds this selector uses, in the fixed FILTER_KINDS order."""
+        return tuple(k for k in FILTER_KINDS if getattr(self, k))
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of a quiz: which facts may be asked, how many, and for how many points each."""
+
+    title: Text | None
+    filters: Selector  # `from:`
+    exclude: Selector
+    pick: int | None  # a seeded sample of this many; None asks every matching fact
+    points: int | float  # per question, unless the fact says `points:`
+    line: int = 0
+    facts: tuple[str, ...] = ()  # ids of the facts this section may ask, in project order (after exclude and
+    # after earlier sections took theirs): computed once at validation so assembly needs no matching
+
+
+@dataclass(frozen=True)
+class Quiz:
+    """One quiz file: what a teacher prints (title, paper, header) and which questions it asks.
+
+    `forms`, `seed` and the sections fully determine every form (see quiz.assemble)."""
+
+    path: str  # quizzes/midterm.yaml, relative to the project
+    stem: str  # midterm: the output folder and file names
+    title: Text
+    sections: tuple[Section, ...]
+    date: str = ""
+    minutes: int | None = None
+    instructions: Text | None = None
+    lang: str = "both"  # a project language or "both"
+    paper: str = "a4"
+    forms: int = 1
+    seed: str = ""
+    numbering: str = "circled-digits"
+    header: tuple[str, ...] = ("name", "class", "number", "score")
+    student_digits: int = 5  # digits of the student number on the answer sheet
+    line: int = 1
+    lines: tuple[tuple[str, int], ...] = ()  # (key, line) for each top-level key written
+
+    def line_of(self, key: str) -> int:
+        return dict(self.lines).get(key, self.line)
+
+    @property
+    def letters(self) -> str:
+        return "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[: self.forms]
+
+
 @dataclass(frozen=True)
 class Project:
     root: str  # absolute path
@@ -145,6 +267,16 @@ class Project:
     files: tuple[FactFile, ...]
     title: str = ""
     lint_ignore: tuple[str, ...] = ()
+    id: str = ""  # the project identity from quizgen.yaml: part of every Anki GUID, never changed
+    quizzes: tuple[Quiz, ...] = ()  # quizzes/*.yaml, sorted by path
+
+    def fact(self, fact_id: str) -> Fact | None:
+        """The fact with this id (ids are unique in a valid project)."""
+        index = self.__dict__.get("_by_id")
+        if index is None:
+            index = {f.id: f for f in self.facts}
+            object.__setattr__(self, "_by_id", index)
+        return index.get(fact_id)
 
     @property
     def facts(self) -> list[Fact]:

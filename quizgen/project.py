@@ -1,10 +1,11 @@
 """Load a whole quiz project: find its files, run load + validate on each, check across files.
 
 This is the only place that knows the project layout (`decks/`, `decks/sources.yaml`,
-`quizgen.yaml`).  `load_partial` returns the project as far as it is valid plus every
-problem found in every file (for `check`, which still runs the duplicate-id check, the
-quotes and lint over the sound facts); `load_project` returns a complete, valid
-`Project` or raises with every problem (for `build`, which never writes a half-valid one).
+`quizgen.yaml`, and through quiz.py `quizzes/`).  `load_partial` returns the project as far
+as it is valid plus every problem found in every file (for `check`, which still runs the
+duplicate-id check, the quotes and lint over the sound facts); `load_project` returns a
+complete, valid `Project` or raises with every problem (for `build`, which never writes a
+half-valid one).
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import os
 
 from . import ids
 from .errors import Problem, QuizgenError
+from .ids import new_project_id
 from .limits import MAX_FILE_NAME_BYTES
 from .loader import inside, load_yaml
 from .model import FactFile, Project
+from .quiz import load_quizzes
 from .validate import AnyId, parse_config, parse_fact_file, parse_sources
 
 CONFIG_FILE = "quizgen.yaml"
@@ -26,6 +29,10 @@ FACT_SUFFIXES = (".yaml", ".yml")
 
 def find_root(project: str) -> str:
     root = os.path.abspath(project)
+    if not os.path.exists(root):
+        raise QuizgenError(f"{project}: does not exist")
+    if not os.path.isdir(root):
+        raise QuizgenError(f"{project}: is not a folder (a quiz project is a folder with decks/ in it)")
     if not os.path.isdir(os.path.join(root, DECKS_DIR)):
         raise QuizgenError(
             f"{project}: not a quiz project (no '{DECKS_DIR}/' folder); run 'quizgen init DIR' to start one"
@@ -55,8 +62,11 @@ def fact_file_paths(root: str) -> tuple[list[str], list[Problem]]:
 
 def load_config(root: str) -> tuple[dict, list[Problem]]:
     path = os.path.join(root, CONFIG_FILE)
-    if not os.path.exists(path):
+    if not os.path.lexists(path):
         return parse_config(None, CONFIG_FILE)
+    if not inside(root, path):
+        refused = Problem(CONFIG_FILE, 0, "is a link to a file outside the project; refusing to read it")
+        return parse_config(None, CONFIG_FILE)[0], [refused]
     loaded = load_yaml(path, CONFIG_FILE)
     if loaded.problems:  # a broken quizgen.yaml: the default languages, rather than half of its list
         return parse_config(None, CONFIG_FILE)[0], loaded.problems
@@ -152,8 +162,22 @@ def load_sequential(root: str, rels: list[str], languages, source_ids):
     return [load_fact_file(root, rel, languages, source_ids) for rel in rels]
 
 
-def load_partial(project: str, loader=None) -> tuple[Project, list[Problem]]:
+def missing_id_problem(root: str) -> Problem:
+    """A project needs an identity before it can be built: say so, with a fresh one to paste."""
+    exists = os.path.isfile(os.path.join(root, CONFIG_FILE))
+    return Problem(
+        CONFIG_FILE,
+        1 if exists else 0,
+        f"no project id; {'add' if exists else 'create quizgen.yaml with'} the line `id: {new_project_id()}` "
+        "(a random value that keeps this course's cards apart from every other course in a learner's Anki; "
+        "write it once and never change it)",
+    )
+
+
+def load_partial(project: str, loader=None, require_id: bool = True) -> tuple[Project, list[Problem]]:
     """Load and validate everything: the project as far as it is valid, and every problem found.
+
+    `require_id=False` is for reading an old revision of a project (diff), which may predate ids.
 
     `loader(root, rels, languages, source_ids)` returns one (FactFile | None, problems)
     per path; the build passes one with a cache and worker processes in front of
@@ -161,6 +185,8 @@ def load_partial(project: str, loader=None) -> tuple[Project, list[Problem]]:
     """
     root = find_root(project)
     config, problems = load_config(root)
+    if require_id and not config["id"] and not any(p.path == CONFIG_FILE for p in problems):
+        problems.append(missing_id_problem(root))
     sources, source_problems, sources_complete = load_sources(root)
     problems += source_problems
     paths, path_problems = fact_file_paths(root)
@@ -176,6 +202,10 @@ def load_partial(project: str, loader=None) -> tuple[Project, list[Problem]]:
     problems += check_package_names(files)
     if not paths and not path_problems:
         problems.append(Problem(DECKS_DIR, 0, "no fact files (decks/*.yaml) found"))
+    # Quizzes refer to facts, so they come after them; with broken fact files only their shape is checked.
+    facts_ok = not any(p.path.startswith(DECKS_DIR + "/") or p.path == DECKS_DIR for p in problems)
+    quizzes, quiz_problems = load_quizzes(root, tuple(config["languages"]), files, facts_ok)
+    problems += quiz_problems
     project_ = Project(
         root=root,
         languages=tuple(config["languages"]),
@@ -183,13 +213,15 @@ def load_partial(project: str, loader=None) -> tuple[Project, list[Problem]]:
         files=tuple(files),
         title=config["title"],
         lint_ignore=tuple(config["lint_ignore"]),
+        id=config["id"],
+        quizzes=quizzes,
     )
     return project_, problems
 
 
-def load_project(project: str, loader=None) -> Project:
+def load_project(project: str, loader=None, require_id: bool = True) -> Project:
     """Load and validate everything; raise QuizgenError listing every problem found."""
-    loaded, problems = load_partial(project, loader)
+    loaded, problems = load_partial(project, loader, require_id)
     if problems:
         n = len(problems)
         raise QuizgenError(f"{n} problem{'s' if n != 1 else ''} found", problems)

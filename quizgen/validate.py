@@ -15,8 +15,9 @@ import sys
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from . import cloze, ids
+from . import cloze, ids, spec
 from .errors import Problem
+from .ids import new_project_id
 from .limits import (
     MAX_CLOZE_NUMBER,
     MAX_FACTS_PER_FILE,
@@ -26,25 +27,32 @@ from .limits import (
     MAX_TEXT_CHARS,
 )
 from .loader import inside
-from .model import NEUTRAL, TYPES, Fact, FactFile, Source, Text, pack_lines
+from .model import NEUTRAL, ROLES, TYPES, Citation, Fact, FactFile, Source, Text, pack_lines
 
-# `\Z`, not `$`: `$` also matches before a trailing newline, so `id: "a\n"` passed and wrote a
-# broken quizgen.lock.
-ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*\Z")
-LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*\Z")
 
-COMMON_KEYS = ("id", "type", "explanation", "source", "quote", "tags", "image", "lint")
-TYPE_KEYS = {
-    "basic": ("question", "answer"),
-    "choice": ("question", "answer", "wrong"),
-    "cloze": ("text",),
-    "truefalse": ("statement", "answer"),
-}
-ALL_FACT_KEYS = sorted(set(COMMON_KEYS).union(*TYPE_KEYS.values()))
-FILE_KEYS = ("deck", "tags", "facts")
-SOURCE_KEYS = ("title", "url", "date", "publisher", "file")
-CONFIG_KEYS = ("languages", "title", "lint")
-LINT_KEYS = ("ignore",)
+def whole(pattern: str) -> re.Pattern:
+    """A spec.py (JSON Schema) pattern for Python: there `$` is the very end, here it also matches
+    before a final newline, which let `id: "a\n"` through and wrote a broken quizgen.lock."""
+    return re.compile(pattern[:-1] + r"\Z" if pattern.endswith("$") else pattern)
+
+
+# The key lists, patterns and hints come from spec.py, which the JSON Schemas are rendered from too.
+ID_RE = whole(spec.ID_PATTERN)
+LANG_RE = whole(spec.LANG_PATTERN)
+URL_RE = whole(spec.URL_PATTERN)
+
+COMMON_KEYS = spec.COMMON_FACT_KEYS
+# Keys allowed per type: those it requires, then those only it may have (a choice fact's `options`, `shuffle`).
+TYPE_KEYS = {name: keys + spec.FACT_TYPE_OPTIONAL.get(name, ()) for name, (keys, _) in spec.FACT_TYPE_KEYS.items()}
+REQUIRED_KEYS = {name: keys for name, (keys, _) in spec.FACT_TYPE_KEYS.items()}
+ALL_FACT_KEYS = sorted(spec.FACT)
+FILE_KEYS = tuple(spec.FACT_FILE)
+SOURCE_KEYS = tuple(spec.SOURCE)
+CONFIG_KEYS = tuple(spec.CONFIG)
+LINT_KEYS = tuple(k.name for k in spec.LINT.keys)
+PROJECT_ID_RE = whole(spec.PROJECT_ID_PATTERN)
+CITE_KEYS = tuple(spec.CITE)
+POINTS_RE = whole(spec.POINTS_PATTERN)
 
 
 def line_of(node: Node) -> int:
@@ -211,7 +219,7 @@ class Checker:
 def parse_config(node: Node | None, rel: str, complete: bool = True) -> tuple[dict, list[Problem]]:
     """quizgen.yaml: languages (list of codes, first is primary), title, lint.ignore."""
     c = Checker(rel, complete)
-    config = {"languages": ("ko", "en"), "title": "", "lint_ignore": ()}
+    config = {"id": "", "languages": ("ko", "en"), "title": "", "lint_ignore": ()}
     if node is None:
         return config, []
     if not isinstance(node, MappingNode):
@@ -230,6 +238,16 @@ def parse_config(node: Node | None, rel: str, complete: bool = True) -> tuple[di
                 c.error(keys["languages"][1], "languages: a language is listed twice")
             else:
                 config["languages"] = langs
+    if "id" in keys:
+        value = c.scalar(keys["id"][1], "id")
+        if value is not None and not PROJECT_ID_RE.match(value):
+            c.error(
+                keys["id"][1],
+                f"id: {value!r} must be 8 to 64 letters, digits, '-' or '_' (a random value such as "
+                f"{new_project_id()!r}, written once and never changed)",
+            )
+        elif value is not None:
+            config["id"] = value
     if "title" in keys:
         config["title"] = c.scalar(keys["title"][1], "title") or ""
     if "lint" in keys:
@@ -271,7 +289,7 @@ def parse_sources(node: Node | None, rel: str, complete: bool = True) -> tuple[d
             text = c.scalar(vnode, f"{sid}.{name}", name=name != "title")
             if text is None:
                 continue
-            if name == "url" and not re.match(r"^https?://\S+\Z", text.strip()):
+            if name == "url" and not URL_RE.match(text.strip()):
                 c.error(vnode, f"{sid}.url: must start with http:// or https:// (found {text.strip()!r})")
                 continue
             fields[name] = text.strip()
@@ -317,7 +335,7 @@ def parse_fact_file(
     keys = c.mapping(node, FILE_KEYS, "the fact file")
     deck = None
     if "deck" not in keys:
-        c.missing(1, "missing required key 'deck' (the Anki deck name, e.g. 'Biology::Cells')")
+        c.missing(1, f"missing required key 'deck' ({spec.hint(spec.FACT_FILE['deck'])})")
     else:
         deck = parse_deck(c, keys["deck"][1])
     file_tags: tuple[str, ...] = ()
@@ -326,7 +344,7 @@ def parse_fact_file(
     facts: list[Fact] = []
     rejected: list[tuple[str, int]] = []
     if "facts" not in keys:
-        c.missing(1, "missing required key 'facts' (a list of facts)")
+        c.missing(1, f"missing required key 'facts' ({spec.hint(spec.FACT_FILE['facts'])})")
     else:
         fnode = keys["facts"][1]
         if not isinstance(fnode, SequenceNode):
@@ -353,6 +371,8 @@ def parse_fact_file(
 
 TYPE_HINTS = {
     "wrong": " ('wrong' belongs to choice facts; add 'type: choice')",
+    "options": " ('options' belongs to choice facts; add 'type: choice')",
+    "shuffle": " ('shuffle' belongs to choice facts: it says whether their options are shuffled)",
     "text": " ('text' belongs to cloze facts; add 'type: cloze')",
     "statement": " ('statement' belongs to truefalse facts; add 'type: truefalse')",
 }
@@ -399,9 +419,16 @@ def parse_fact(
             )
         elif fid is not None:
             fields["id"] = fid
-    for name in TYPE_KEYS[ftype]:
+    for name in REQUIRED_KEYS[ftype]:
         if name not in keys:
             c.error(node, f"missing required key {name!r} for a {ftype} fact")
+    if ftype == "choice" and "wrong" not in keys and "options" not in keys:
+        c.error(node, "a choice fact needs 'wrong' (the wrong options) or 'options' (every option in print order)")
+    if ftype == "choice" and "wrong" in keys and "options" in keys:
+        c.error(
+            keys["options"][0],
+            "options: a choice fact lists either 'wrong' or 'options' (every option, the answer among them), not both",
+        )
     # text fields
     for name in ("question", "text", "statement", "explanation") + (("answer",) if ftype != "truefalse" else ()):
         if name in keys:
@@ -414,18 +441,40 @@ def parse_fact(
         else:
             shown = vnode.value if isinstance(vnode, ScalarNode) else kind(vnode)
             c.error(vnode, f"answer: a truefalse answer must be true or false (found {shown!r})")
-    if ftype == "choice" and "wrong" in keys:
+    if ftype == "choice" and "wrong" in keys and "options" not in keys:
         fields["wrong"] = parse_wrong(c, keys["wrong"][1], fields.get("answer"), languages)
+    if ftype == "choice" and "options" in keys and "wrong" not in keys:
+        parsed = parse_options(c, keys["options"][1], fields.get("answer"), languages)
+        if parsed is not None:
+            fields["options"], fields["answer"], fields["wrong"] = parsed
+    if "shuffle" in keys:
+        fields["shuffle"] = parse_bool(c, keys["shuffle"][1], "shuffle")
+    if "points" in keys:
+        fields["points"] = parse_points(c, keys["points"][1], "points")
     if ftype == "cloze" and fields.get("text") is not None:
         check_cloze(c, keys["text"][1], fields["text"])
+    if "cite" in keys:
+        both = [name for name in ("source", "quote") if name in keys]
+        if both:
+            c.error(
+                keys[both[0]][0],
+                f"{both[0]}: a fact cites either with source/quote or with a cite list, not both "
+                f"(move it into cite at line {line_of(keys['cite'][0])})",
+            )
+        else:
+            citations = parse_cite(c, keys["cite"][1], source_ids)
+            if citations:
+                fields["cite"] = citations
+                primary = next(x for x in citations if x.role == "evidence")
+                fields["source"], fields["quote"] = primary.source, primary.quote
     for name in ("source", "quote"):
-        if name in keys:
+        if name in keys and "cite" not in keys:
             value = c.scalar(keys[name][1], name, name=name == "source")
             if value is not None:
                 fields[name] = value.strip()
     if "source" in fields:
         fields["source"] = sys.intern(fields["source"])
-    if "source" in fields and fields["source"] not in source_ids:
+    if "source" in fields and fields["source"] not in source_ids:  # cite's sources were checked in parse_cite
         known = c.suggest_source(fields["source"], source_ids)
         c.error(keys["source"][1], f"source: unknown source id {fields['source']!r} (not in decks/sources.yaml){known}")
     tags = list(file_tags)
@@ -450,6 +499,65 @@ def reject_id(c: Checker, raw: dict, rejected) -> None:
     node = raw["id"][1]
     if isinstance(node, ScalarNode) and ID_RE.match(node.value):
         rejected.append((node.value, line_of(raw["id"][0])))
+
+
+def parse_cite(c: Checker, node: Node, source_ids) -> tuple[Citation, ...] | None:
+    """`cite:` as a list of {source, quote?, role?}; at least one citation must be evidence."""
+    if not isinstance(node, SequenceNode):
+        c.error(
+            node,
+            f"cite: expected a list of citations like [{{source: ID, quote: '...', role: claim}}], found {kind(node)}",
+        )
+        return None
+    if not node.value:
+        c.error(node, "cite: the list is empty; cite at least one evidence source")
+        return None
+    before = len(c.problems)
+    out: list[Citation] = []
+    first: dict[tuple, int] = {}
+    for i, item in enumerate(node.value):
+        where = f"cite[{i}]"
+        if not isinstance(item, MappingNode):
+            c.error(
+                item,
+                f"{where}: expected a mapping like {{source: ID, quote: '...', role: evidence}}, found {kind(item)}",
+            )
+            continue
+        keys = c.mapping(item, CITE_KEYS, f"a citation ({where})")
+        if "source" not in keys:
+            c.error(item, f"{where}: missing required key 'source' (an id from decks/sources.yaml)")
+            continue
+        sid = c.scalar(keys["source"][1], f"{where}.source", name=True)
+        quote = c.scalar(keys["quote"][1], f"{where}.quote") if "quote" in keys else ""
+        role = "evidence"
+        if "role" in keys:
+            role = (c.scalar(keys["role"][1], f"{where}.role") or "").strip()
+            if role and role not in ROLES:
+                c.error(
+                    keys["role"][1],
+                    f"{where}.role: unknown role {role!r} (use claim or evidence)" + did_you_mean(role, ROLES),
+                )
+        if sid is None or quote is None or role not in ROLES:
+            continue
+        sid = sys.intern(sid.strip())
+        if sid not in source_ids:
+            known = c.suggest_source(sid, source_ids)
+            c.error(keys["source"][1], f"{where}.source: unknown source id {sid!r} (not in decks/sources.yaml){known}")
+            continue
+        line = line_of(keys["quote"][0]) if "quote" in keys else line_of(item)
+        citation = Citation(sid, quote.strip(), role, line)
+        same = (citation.source, citation.quote, citation.role)
+        if same in first:  # a dict, not a pairwise scan: a hostile list of 10,000 must stay linear
+            c.error(item, f"{where}: repeats cite[{first[same]}]")
+        else:
+            first[same] = i
+        out.append(citation)
+    if len(c.problems) > before:
+        return None
+    if not any(x.role == "evidence" for x in out):
+        c.error(node, "cite: needs at least one evidence citation (role: evidence, the default) that backs the answer")
+        return None
+    return tuple(out)
 
 
 def parse_wrong(c: Checker, node: Node, answer: Text | None, languages) -> tuple[Text, ...] | None:
@@ -480,6 +588,70 @@ def parse_wrong(c: Checker, node: Node, answer: Text | None, languages) -> tuple
             first[text] = i
         out.append(text)
     return tuple(out)
+
+
+def same_text(a: Text, b: Text) -> bool:
+    """Two texts say the same (ignoring surrounding spaces) in every language both have."""
+    shared = [(lang, v) for lang, v in a.items if b.get(lang) is not None]
+    return bool(shared) and all(v.strip() == b.get(lang).strip() for lang, v in shared)  # type: ignore[union-attr]
+
+
+def parse_options(c: Checker, node: Node, answer: Text | None, languages):
+    """`options:` (every option in print order, the answer among them) -> (options, answer, wrong).
+
+    The answer is the option equal to `answer:`, and exactly one must be, so that an order like
+    ㄱ / ㄴ / ㄱ, ㄴ / ㄱ, ㄷ (합답형) or "both A and B" can be printed as written."""
+    if not isinstance(node, SequenceNode):
+        c.error(node, f"options: expected a list of every option (the answer among them), found {kind(node)}")
+        return None
+    if len(node.value) < 3:
+        c.error(
+            node, f"options: a choice fact needs at least 3 options, the answer among them (found {len(node.value)})"
+        )
+    out: list[Text] = []
+    ok = True
+    if len(node.value) > MAX_OPTIONS:
+        c.error(node, f"options: {len(node.value)} options; the limit is {MAX_OPTIONS}, one per label A to Z")
+        ok = False
+    for i, item in enumerate(node.value):
+        text = c.text(item, f"options[{i}]", languages)
+        if text is None:
+            ok = False
+            continue
+        for j, prev in enumerate(out if len(node.value) <= MAX_OPTIONS else ()):  # pairwise only when bounded
+            if same_text(prev, text):
+                c.error(item, f"options[{i}]: repeats options[{j}]")
+                ok = False
+                break
+        out.append(text)
+    if not ok or answer is None or len(out) < 3:
+        return None
+    hits = [i for i, text in enumerate(out) if same_text(text, answer)]
+    if not hits:
+        c.error(node, "options: the answer is not among the options (write it exactly as one of them)")
+        return None
+    index = hits[0]
+    return tuple(out), out[index], tuple(t for i, t in enumerate(out) if i != index)
+
+
+def parse_bool(c: Checker, node: Node, field: str) -> bool | None:
+    value = node.value.strip().lower() if isinstance(node, ScalarNode) else None
+    if isinstance(node, ScalarNode) and node.style in (None, "") and value in ("true", "false"):
+        return value == "true"
+    shown = node.value if isinstance(node, ScalarNode) else kind(node)
+    c.error(node, f"{field}: must be true or false (found {shown!r})")
+    return None
+
+
+def parse_points(c: Checker, node: Node, field: str) -> int | float | None:
+    """A positive number of points, like 2 or 1.5 (at most 4 decimals): what a question is worth."""
+    value = node.value.strip() if isinstance(node, ScalarNode) else None
+    if value is not None and POINTS_RE.match(value) and float(value) > 0:
+        number = float(value)
+        return int(number) if number.is_integer() else number
+    shown = node.value if isinstance(node, ScalarNode) else kind(node)
+    c.error(node, f"{field}: must be a positive number like 2 or 1.5 (found {shown!r})")
+    return None
 
 
 def check_cloze(c: Checker, node: Node, text: Text) -> None:

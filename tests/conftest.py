@@ -31,9 +31,23 @@ facts:
 """
 
 
-def write_project(root: Path, files: dict[str, str | bytes], sources: str | None = SOURCES) -> Path:
-    """Write `files` (path -> text or bytes) under root; text is dedented."""
+PROJECT_ID = "test-course-0001"
+
+
+def write_project(
+    root: Path, files: dict[str, str | bytes], sources: str | None = SOURCES, project_id: str | None = PROJECT_ID
+) -> Path:
+    """Write `files` (path -> text or bytes) under root; text is dedented.
+
+    Every project gets `id: PROJECT_ID` in its quizgen.yaml (appended to one the test gives,
+    unless that one has its own id); `project_id=None` leaves it out."""
     (root / "decks").mkdir(parents=True, exist_ok=True)
+    if project_id is not None:
+        config = files.get("quizgen.yaml", "")
+        if isinstance(config, str) and not any(line.startswith("id:") for line in config.splitlines()):
+            config = textwrap.dedent(config)
+            config += ("" if not config or config.endswith("\n") else "\n") + f"id: {project_id}\n"
+            files = {**files, "quizgen.yaml": config}
     if sources is not None and "decks/sources.yaml" not in files:
         (root / "decks" / "sources.yaml").write_text(sources, encoding="utf-8")
     for rel, content in files.items():

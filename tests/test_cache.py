@@ -98,7 +98,7 @@ def test_stale_cache_from_other_languages_is_not_reused(tmp_path):
     root = make_project(tmp_path / "p", files=1, per_file=3)
     out = tmp_path / "out"
     build(root, out)
-    (root / "quizgen.yaml").write_text("languages: [en, ko]\n")
+    (root / "quizgen.yaml").write_text("id: test-course-0001\nlanguages: [en, ko]\n")
     build(root, out)
     cold = tmp_path / "cold"
     build(root, cold, "--no-cache")

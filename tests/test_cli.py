@@ -64,7 +64,7 @@ def test_quiet_in_a_pipe(tmp_path):
     root = example(tmp_path)
     proc = subprocess.run([QUIZGEN, "build", str(root), "--out", str(tmp_path / "out")], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stderr == ""
-    assert proc.stdout.startswith("built 4 facts")
+    assert proc.stdout.startswith("built 5 facts")
 
 
 def test_progress_on_a_terminal(tmp_path):

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO, run, write_project
 
+from quizgen import present
 from quizgen.project import load_project
-from quizgen.writers import anki
 from quizgen.writers import html as html_writer
 
 TIMEOUT = 120
@@ -420,7 +420,7 @@ def test_one_form_keeps_the_anki_option_order(course, tmp_path):
     text = (out / "unit1-quiz.html").read_text(encoding="utf-8")
     project = load_project(str(course))
     fact = next(f for f in project.facts if f.id == "gpu")
-    expected = [t.get("ko") for t, _ in anki.option_order(fact)]
+    expected = [t.get("ko") for t, _ in present.option_order(fact)]
     block = re.search(r'<li class="q q-choice" id="q2">.*?</ol>', text, re.S).group(0)
     assert re.findall(r'<span class="t l1">([^<]+)</span>', block) == expected
 

@@ -77,7 +77,7 @@ def test_rule_fires_and_can_be_silenced(project, tmp_path, rule, facts, line):
     assert f"[{rule}]" not in run("check", root, "--lint").stderr
     # per project
     (root / "decks/a.yaml").write_text(HEAD + facts, encoding="utf-8")
-    (root / "quizgen.yaml").write_text(f"lint: {{ignore: [{rule}]}}\n")
+    (root / "quizgen.yaml").write_text(f"id: test-course-0001\nlint: {{ignore: [{rule}]}}\n")
     assert f"[{rule}]" not in run("check", root, "--lint").stderr
 
 

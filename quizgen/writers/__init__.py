@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
 
@@ -30,8 +31,10 @@ class Options:
     lock: object = None  # anki: the project's Lock (note modification times)
     epoch: int | None = None  # SOURCE_DATE_EPOCH, for timestamps inside packages
     progress: object = None  # callable(str) for progress lines, or None
-    cache: object = None  # the build's Cache, for writers that reuse per-file work
-    file_keys: dict = field(default_factory=dict)  # fact file path -> cache key of its parsed content
+    memo: Callable = field(default=lambda kind, fact_file, compute: compute())
+    # memo(kind, fact_file, compute): a writer's pure per-file work, e.g. memo("anki-rows", f, lambda: rows(f)).
+    # The build passes one that caches the result; writers never see the cache itself.
+    report: dict = field(default_factory=dict)  # what writers tell the build about their output (note digests)
     extra: dict = field(default_factory=dict)
 
 

@@ -1,7 +1,7 @@
 """Anki packages (.apkg): one per top-level deck, safe to re-import for years.
 
 What makes a re-import safe (see ids.py and lock.py for the why):
-- note GUIDs come from fact ids, deck ids from deck names, notetype ids are constants;
+- note GUIDs come from the project id and fact ids, deck ids from deck names, notetype ids are constants;
 - each note's modification time comes from quizgen.lock, so a note is newer
   exactly when its content changed (Anki only updates notes that are newer);
 - the four notetypes below never change their fields; only NOTETYPE_MOD moves
@@ -20,7 +20,6 @@ import hashlib
 import html
 import json
 import os
-import random
 import re
 import shutil
 import sqlite3
@@ -32,6 +31,7 @@ from genanki.apkg_schema import APKG_SCHEMA
 
 from .. import cloze, ids
 from ..model import Fact, FactFile, Project, Text
+from ..present import LETTERS, option_order, role_words, truth_words
 from ..resources import read_shipped
 from . import Options
 
@@ -53,15 +53,6 @@ NOTETYPE_NAMES = {
     "choice": "quizgen Multiple choice",
     "cloze": "quizgen Cloze",
     "truefalse": "quizgen True/False",
-}
-TRUTH_LABELS = {
-    "ko": ("참", "거짓"),
-    "en": ("True", "False"),
-    "ja": ("正しい", "誤り"),
-    "zh": ("对", "错"),
-    "fr": ("Vrai", "Faux"),
-    "de": ("Wahr", "Falsch"),
-    "es": ("Verdadero", "Falso"),
 }
 
 
@@ -143,13 +134,6 @@ def slots(text: Text | None, l1: str, l2: str) -> tuple[str, str]:
     return esc(a or ""), esc(b or "")
 
 
-def option_order(fact: Fact) -> list[tuple[Text, bool]]:
-    """Choice options in a stable, shuffled order per fact (seeded by the fact id)."""
-    options = [(fact.answer, True)] + [(w, False) for w in fact.wrong]
-    random.Random(f"quizgen-options:{fact.id}").shuffle(options)
-    return options  # type: ignore[return-value]
-
-
 def options_html(options: list[tuple[Text, bool]], l1: str, l2: str) -> str:
     """One lettered list; each option in the primary language, the other language beneath it, smaller."""
     items = []
@@ -159,6 +143,26 @@ def options_html(options: list[tuple[Text, bool]], l1: str, l2: str) -> str:
         other = f'<span class="qg-o2" lang="{l2}">{second}</span>' if second else ""
         items.append(f'<li{cls}><span class="qg-o1" lang="{l1}">{first}</span>{other}</li>')
     return '<ol class="qg-choices" type="A">' + "".join(items) + "</ol>"
+
+
+def citations_html(fact: Fact, project: Project, languages: tuple[str, ...]) -> str:
+    """Every citation of a fact, each with its role, source and quote, in the order written.
+
+    It fills the Source field (the other source fields stay empty), so the notetype's fields and
+    templates stay as they are: a learner's notetype needs no update for a card to show both
+    the article's claim and the evidence that corrects it.
+    """
+    items = []
+    for citation in fact.citations:
+        source = project.sources[citation.source]
+        title = esc(source.title)
+        if source.url:
+            title = f'<a href="{html.escape(source.url, quote=True)}">{title}</a>'
+        meta = "".join(f" · {esc(x)}" for x in (source.publisher, source.date) if x)
+        quote = f'<blockquote class="qg-quote">{esc(citation.quote)}</blockquote>' if citation.quote else ""
+        label = f'<span class="qg-label">{esc(role_words(citation.role, languages))}</span>'
+        items.append(f'<div class="qg-cite qg-cite-{citation.role}">{label} {title}{meta}{quote}</div>')
+    return "".join(items)
 
 
 def note_fields(fact: Fact, project: Project, media_name: str) -> list[str]:
@@ -172,12 +176,12 @@ def note_fields(fact: Fact, project: Project, media_name: str) -> list[str]:
     if fact.type == "choice":
         options = option_order(fact)
         f["Options1"] = options_html(options, l1, l2)  # Options2 stays empty: both languages are in one list
-        letter = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[[c for _, c in options].index(True)]
+        letter = LETTERS[[c for _, c in options].index(True)]
         f["Answer1"] = f"{letter}. {f['Answer1']}"
         if f["Answer2"]:
             f["Answer2"] = f"{letter}. {f['Answer2']}"
     if fact.type == "truefalse":
-        t1, t2 = TRUTH_LABELS.get(l1, TRUTH_LABELS["en"]), TRUTH_LABELS.get(l2, TRUTH_LABELS["en"])
+        t1, t2 = truth_words(l1), truth_words(l2)
         mark = "○ " if fact.truth else "× "
         f["Options1"] = f"○ {t1[0]} / × {t1[1]}"
         f["Answer1"] = mark + (t1[0] if fact.truth else t1[1])
@@ -185,13 +189,16 @@ def note_fields(fact: Fact, project: Project, media_name: str) -> list[str]:
             f["Options2"] = f"○ {t2[0]} / × {t2[1]}"
             f["Answer2"] = mark + (t2[0] if fact.truth else t2[1])
     f["Explanation1"], f["Explanation2"] = slots(fact.explanation, l1, l2)
-    source = project.sources.get(fact.source)
-    if source is not None:
-        f["Source"] = esc(source.title)
-        f["SourceUrl"] = html.escape(source.url, quote=True)
-        f["SourceDate"] = esc(source.date)
-        f["SourcePublisher"] = esc(source.publisher)
-    f["Quote"] = esc(fact.quote)
+    if fact.single_source:
+        source = project.sources.get(fact.source)
+        if source is not None:
+            f["Source"] = esc(source.title)
+            f["SourceUrl"] = html.escape(source.url, quote=True)
+            f["SourceDate"] = esc(source.date)
+            f["SourcePublisher"] = esc(source.publisher)
+        f["Quote"] = esc(fact.quote)
+    else:
+        f["Source"] = citations_html(fact, project, (l1, l2))
     if media_name:
         f["Image"] = f'<img src="{html.escape(media_name, quote=True)}">'
     f["FactId"] = fact.id
@@ -200,8 +207,8 @@ def note_fields(fact: Fact, project: Project, media_name: str) -> list[str]:
 
 def note_tags(fact: Fact) -> list[str]:
     tags = [ids.anki_tag(t) for t in fact.tags] + [f"quizgen::{fact.type}"]
-    if fact.source:
-        tags.append(f"source::{ids.anki_tag(fact.source)}")
+    for sid in dict.fromkeys(c.source for c in fact.citations if c.source):
+        tags.append(f"source::{ids.anki_tag(sid)}")
     return sorted(dict.fromkeys(t for t in tags if t))
 
 
@@ -263,13 +270,13 @@ def file_rows(fact_file: FactFile, project: Project) -> dict:
         model_id = ids.NOTETYPE_IDS[fact.type]
         flds = "\x1f".join(fields)
         digest = note_digest(model_id, fact_file.deck, tags, flds)
-        cards = [(ordinal, ids.card_id(fact.id, ordinal)) for ordinal in card_ordinals(fact)]
+        cards = [(ordinal, ids.card_id(project.id, fact.id, ordinal)) for ordinal in card_ordinals(fact)]
         notes.append(
             (
                 fact.id,
                 digest,
-                ids.note_id(fact.id),
-                ids.note_guid(fact.id),
+                ids.note_id(project.id, fact.id),
+                ids.note_guid(project.id, fact.id),
                 model_id,
                 tags,
                 flds,
@@ -279,25 +286,6 @@ def file_rows(fact_file: FactFile, project: Project) -> dict:
             )
         )
     return {"deck": fact_file.deck, "notes": notes, "media": media}
-
-
-def rows_for(fact_file: FactFile, project: Project, options: Options) -> dict:
-    cache = options.cache
-    key = options.file_keys.get(fact_file.path) if cache is not None else None
-    if key:
-        from ..cache import digest, file_digest
-
-        sources = sorted((s.id, s.title, s.url, s.date, s.publisher) for s in project.sources.values())
-        images = sorted({f.image for f in fact_file.facts if f.image})  # media names hash their bytes
-        images = [(rel, file_digest(os.path.join(project.root, rel))) for rel in images]
-        key = digest("anki-rows", key, project.languages, sources, images)
-        rows = cache.get(key)
-        if rows is not None:
-            return rows
-    rows = file_rows(fact_file, project)
-    if key:
-        cache.put(key, rows)
-    return rows
 
 
 def write_package(path: str, files: list[FactFile], project: Project, options: Options, models) -> None:
@@ -325,20 +313,12 @@ def write_package(path: str, files: list[FactFile], project: Project, options: O
             ),
         )
         position = 0
-        previous = options.extra.get("previous")  # note keys of an earlier build, for CHANGES.md
-        keys = options.extra.get("note_keys")  # this build's note keys, for the next one
+        digests = options.report.setdefault("note_digests", {})  # fact id -> content digest, for the build
         for fact_file in files:
-            rows = rows_for(fact_file, project, options)
+            rows = options.memo("anki-rows", fact_file, lambda f=fact_file: file_rows(f, project))
             did = ids.deck_id(rows["deck"])
-            if keys is not None:
-                from ..diff import TYPE_BY_MODEL, Note
-
-                for row in rows["notes"]:  # keep only notes that differ: memory stays flat at 100,000 notes
-                    keys[row[0]] = row[1]
-                    if previous is not None:
-                        options.extra["seen"].add(row[0])
-                        if previous.get(row[0]) != row[1]:
-                            options.extra["changed"][row[0]] = Note(rows["deck"], TYPE_BY_MODEL[row[4]], row[6], FIELDS)
+            for row in rows["notes"]:
+                digests[row[0]] = row[1]
             media.update(rows["media"])
             notes, cards = [], []
             for fact_id, digest, nid, guid, mid, tags, flds, sfld, csum, card_list in rows["notes"]:

@@ -29,38 +29,17 @@ import re
 import jinja2
 from markupsafe import Markup
 
-from .. import cloze, ids
+from .. import cloze, ids, templating
 from ..errors import QuizgenError
 from ..model import NEUTRAL, Fact, FactFile, Project, Text
-from ..resources import search_path
+from ..present import LABELS, LETTERS, TRUTH_LABELS, display_width, option_order, shuffled_options, truth_words
 from . import Options
-from .anki import TRUTH_LABELS, option_order
 
 FORMAT = "html"
 DESCRIPTION = "Printable HTML quizzes with answer keys, study sheets and an index"
 
-LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-# Interface words, per language.  Languages without an entry fall back to English.
-LABELS = {
-    "ko": {
-        "name": "이름", "class": "반", "date": "날짜",
-        "key": "정답", "explanation": "해설", "source": "출처",
-        "form": "{}형", "questions": "{}문항", "quiz": "퀴즈", "study": "학습지",
-        "sources": "출처 목록", "package": "Anki 덱", "facts": "{}개 사실", "contents": "목차",
-        "built": "만든 날짜",
-    },
-    "en": {
-        "name": "Name", "class": "Class", "date": "Date",
-        "key": "Answer key", "explanation": "Explanation", "source": "Source",
-        "form": "Form {}", "questions": "{} questions", "quiz": "Quiz", "study": "Study sheet",
-        "sources": "Sources", "package": "Anki deck", "facts": "{} facts", "contents": "Contents",
-        "built": "Built",
-    },
-}  # fmt: skip
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
-_WIDE = re.compile(r"[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]")
 _CSS_UNSAFE = re.compile(r'[\\"<>&\x00-\x1f\x7f]')
 
 
@@ -72,11 +51,6 @@ def css_string(value: str) -> Markup:
     """A quoted CSS string for generated rules (running page headers): data cannot end the string or the style."""
     body = _CSS_UNSAFE.sub(lambda m: f"\\{ord(m.group(0)):x} ", str(value))
     return Markup(f'"{body}"')
-
-
-def display_width(text: str) -> int:
-    """Rough printed width in half-em units: CJK characters count twice."""
-    return len(text) + len(_WIDE.findall(text))
 
 
 def guess_lang(text: str, languages: tuple[str, ...]) -> str:
@@ -173,7 +147,7 @@ class Lang:
     def truth(self, value: bool) -> list[dict]:
         out, seen = [], set()
         for lang in self.shown:
-            word = TRUTH_LABELS.get(lang, TRUTH_LABELS["en"])[0 if value else 1]
+            word = truth_words(lang)[0 if value else 1]
             if word not in seen:
                 seen.add(word)
                 out.append(
@@ -258,6 +232,21 @@ def source_view(project: Project, source_id: str) -> dict | None:
     }
 
 
+def citation_views(project: Project, fact: Fact, lang: Lang) -> list[dict]:
+    """Every citation with its role words, source and quote, in the order the author wrote them."""
+    return [
+        {
+            "role": c.role,
+            "role_label": lang.label(c.role),
+            "source": source_view(project, c.source),
+            "quote": c.quote.strip(),
+            "quote_lang": guess_lang(c.quote, project.languages),
+        }
+        for c in fact.citations
+        if c.source in project.sources
+    ]
+
+
 def question_view(project: Project, fact: Fact, number: int, lang: Lang, options_order) -> dict:
     q: dict = {
         "number": number,
@@ -267,9 +256,11 @@ def question_view(project: Project, fact: Fact, number: int, lang: Lang, options
         "options": [],
         "image": data_uri(os.path.join(project.root, fact.image)) if fact.image else "",
         "explanation": lang.texts(fact.explanation),
-        "source": source_view(project, fact.source),
+        "source": source_view(project, fact.source),  # the primary evidence, as before `cite:` existed
         "quote": fact.quote.strip(),
         "quote_lang": guess_lang(fact.quote, project.languages),
+        "single_source": fact.single_source,  # shown exactly as a source/quote fact always was
+        "citations": citation_views(project, fact, lang),
         "answer": [],
         "answer_letter": "",
         "blanks": [],
@@ -309,23 +300,9 @@ def deck_parts(deck: str) -> list[str]:
 
 
 def environment(project: Project) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(search_path(project.root)),
-        autoescape=True,  # every template, whatever its extension: fact text is data
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
+    env = templating.environment(project.root)
     env.filters["css_string"] = css_string
     return env
-
-
-def inline_css(env: jinja2.Environment, name: str = "quiz.css") -> Markup:
-    """The stylesheet (project override first), safe to put inside <style>."""
-    source = env.loader.get_source(env, name)[0]  # type: ignore[union-attr]
-    # '</' cannot end a <style> element once written '<\/' (the same thing in CSS).
-    return Markup(source.replace("</", "<\\/"))
 
 
 class Pages:
@@ -334,7 +311,8 @@ class Pages:
         self.options = options
         self.lang = Lang(project, options.lang)
         self.env = environment(project)
-        self.css = inline_css(self.env)
+        self.css, warnings = templating.stylesheet(self.env)
+        options.report.setdefault("warnings", []).extend(warnings)
         self.built = ""
         if options.epoch is not None:
             moment = datetime.datetime.fromtimestamp(options.epoch, tz=datetime.timezone.utc)
@@ -361,7 +339,7 @@ class Pages:
         }
 
     def render(self, template: str, **context) -> bytes:
-        text = self.env.get_template(template).render(**self.common(), **context)
+        text = templating.render(self.env, template, **self.common(), **context)
         return text.encode("utf-8")
 
     def quiz(self, fact_file: FactFile, form: str) -> bytes:
@@ -372,9 +350,7 @@ class Pages:
             random.Random(f"quizgen-form:{seed}:{form}:{fact_file.path}").shuffle(facts)
 
             def order(fact: Fact):
-                options = [(fact.answer, True)] + [(w, False) for w in fact.wrong]
-                random.Random(f"quizgen-form-options:{seed}:{form}:{fact.id}").shuffle(options)
-                return options
+                return shuffled_options(fact, f"quizgen-form-options:{seed}:{form}:{fact.id}")
         else:
             order = option_order  # the same order as the Anki cards, so deck and handout agree
         questions = [question_view(self.project, fact, i, self.lang, order) for i, fact in enumerate(facts, 1)]
@@ -403,10 +379,11 @@ class Pages:
                 q["filled"] = [
                     {**item, "segments": filled_segments(item["text"])} for item in self.lang.texts(fact.text)
                 ]
-            if fact.source and fact.source in self.project.sources:
-                q["cite"] = cited.setdefault(fact.source, len(cited) + 1)
-            else:
-                q["cite"] = 0
+            for c in fact.citations:  # numbered in order of first use, claims and evidence alike
+                if c.source in self.project.sources:
+                    cited.setdefault(c.source, len(cited) + 1)
+            q["cite"] = cited.get(fact.source, 0)  # the primary evidence's number, beside the fact
+            q["cites"] = [] if fact.single_source else [{**c, "n": cited[c["source"]["id"]]} for c in q["citations"]]
             facts.append(q)
         sources = [{"n": n, **source_view(self.project, sid)} for sid, n in cited.items()]  # type: ignore[dict-item]
         deck = self.deck_context(fact_file)
