@@ -19,6 +19,7 @@ from . import __version__
 from .build import build_project, resolve_formats
 from .errors import QuizgenError
 from .ids import new_project_id
+from .importers.command import import_command
 from .lint import RULES, lint
 from .present import display_width
 from .project import load_partial, load_project
@@ -320,6 +321,46 @@ def diff(project, against, style):
     click.echo(render(result, style), nl=False)
     for warning in result.warnings if style == "json" else ():
         click.echo(f"warning: {warning}", err=True)
+
+
+EPILOG_GRADE = """\b
+Examples:
+  quizgen grade --quiz midterm scans/ --out marks
+  quizgen grade my-course --quiz midterm copier.pdf --out marks --fix marks/review.csv
+"""
+
+
+@cli.command(epilog=EPILOG_GRADE)
+@click.argument("args", nargs=-1, required=True, metavar="[PROJECT] SCAN...")
+@click.option("--quiz", "quiz_name", required=True, help="The quiz the sheets belong to (its file stem).")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Folder for the results.")
+@click.option(
+    "--fix",
+    type=click.Path(exists=True, dir_okay=False),
+    help="review.csv with the teacher's decisions filled in: re-grade with them.",
+)
+def grade(args, quiz_name, out, fix):
+    """Mark scanned answer sheets (PDF, PNG or JPEG files, or folders of them).
+
+    Writes results.csv, review.csv (everything that needs a human: nothing is
+    guessed), items.csv (item analysis) and report.html into --out, and warns
+    about questions that look miskeyed, at the fact's path:line.
+    """
+    from .grade import grade_project
+
+    project, scans = (".", list(args))
+    if len(args) > 1 and os.path.isdir(os.path.join(args[0], "decks")):
+        project, scans = args[0], list(args[1:])
+    summary = grade_project(project, quiz_name, scans, out, fix)
+    for warning in summary.warnings:
+        click.echo(str(warning), err=True)
+    click.echo(
+        f"graded {summary.graded} of {summary.pages} pages ({summary.scored} scored), "
+        f"{summary.review} to review; wrote {', '.join(summary.files)} in {out}"
+    )
+
+
+cli.add_command(import_command)  # quizgen/importers/command.py
 
 
 def main(argv=None):
