@@ -87,6 +87,11 @@ class Loaded:
     problems: list[Problem] = field(default_factory=list)
     complete: bool = True
 
+    def __iter__(self):
+        """`node, problems = load_yaml(...)`: the all-or-nothing view (no tree when anything is wrong)
+        for callers that need no partial tree."""
+        return iter((None if self.problems else self.node, self.problems))
+
 
 def read_text(path: str, rel: str, limit: int = MAX_FILE_BYTES) -> tuple[str | None, list[Problem]]:
     """Read a regular file of at most `limit` bytes as UTF-8 (BOM allowed); locate the first bad byte.

@@ -73,7 +73,12 @@ def load_config(root: str) -> tuple[dict, list[Problem]]:
     return parse_config(loaded.node, CONFIG_FILE)
 
 
-def load_sources(root: str) -> tuple[dict, list[Problem], bool]:
+def load_sources(root: str) -> tuple[dict, list[Problem]]:
+    sources, problems, _ = read_sources(root)
+    return sources, problems
+
+
+def read_sources(root: str) -> tuple[dict, list[Problem], bool]:
     """The sources, their problems, and whether every source could be read (see AnyId)."""
     path = os.path.join(root, SOURCES_FILE)
     if not os.path.exists(path):
@@ -187,7 +192,7 @@ def load_partial(project: str, loader=None, require_id: bool = True) -> tuple[Pr
     config, problems = load_config(root)
     if require_id and not config["id"] and not any(p.path == CONFIG_FILE for p in problems):
         problems.append(missing_id_problem(root))
-    sources, source_problems, sources_complete = load_sources(root)
+    sources, source_problems, sources_complete = read_sources(root)
     problems += source_problems
     paths, path_problems = fact_file_paths(root)
     problems += path_problems + check_page_names(paths)

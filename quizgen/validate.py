@@ -210,7 +210,7 @@ class Checker:
             return None
         out = []
         for i, item in enumerate(node.value):
-            value = self.scalar(item, f"{field}[{i}]", name=True)
+            value = self.scalar(item, f"{field}[{i}]")
             if value is not None:
                 out.append(value.strip())
         return tuple(out)
