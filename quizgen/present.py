@@ -11,7 +11,8 @@ from __future__ import annotations
 import random
 import re
 
-from .model import Fact, Text
+from . import ids
+from .model import Fact, FactFile, Text
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -112,3 +113,20 @@ def points_text(points: float) -> str:
 def display_width(text: str) -> int:
     """Rough printed width in half-em units: CJK characters count twice."""
     return len(text) + len(_WIDE.findall(text))
+
+
+def output_stems(files: tuple[FactFile, ...]) -> dict[str, str]:
+    """Fact file path -> output stem: 'decks/moe.yaml' -> 'moe', 'decks/unit/a.yaml' -> 'unit-a'; never two alike."""
+    stems: dict[str, str] = {}
+    used: set[str] = set()
+    last: dict[str, int] = {}  # per base, the number tried last: many equal stems stay linear
+    for f in sorted(files, key=lambda f: f.path):
+        base = ids.file_stem(f.path)  # project.check_page_names bounds its length
+        stem, n = base, last.get(base, 1)
+        while stem in used:
+            n += 1
+            stem = f"{base}-{n}"
+        last[base] = n
+        used.add(stem)
+        stems[f.path] = stem
+    return stems

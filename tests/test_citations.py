@@ -324,7 +324,10 @@ def test_single_source_output_is_what_it_always_was(project, tmp_path):
         root = write_project(tmp_path / name, {"decks/a.yaml": text, "paper.txt": PAPER}, SOURCES)
         prog = "import sys; sys.path.insert(0, sys.argv.pop(1)); from quizgen.cli import main; main()"
         cmd = [sys.executable, "-c", prog, str(code or REPO)]
-        proc = subprocess.run([*cmd, "build", str(root), "--out", str(root / "out")], env=env, capture_output=True)
+        formats = ["--format", "apkg", "--format", "html"]  # the formats the old code had
+        proc = subprocess.run(
+            [*cmd, "build", str(root), "--out", str(root / "out"), *formats], env=env, capture_output=True
+        )
         assert proc.returncode == 0, proc.stderr
         return notes_in(root / "out")
 
