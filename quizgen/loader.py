@@ -13,8 +13,8 @@ What `load_yaml` guarantees to the validator, whatever the file holds:
   written as escapes (`"\\x1f"`) are reported at their line and column and read
   as U+FFFD, so the rest of the file is still checked;
 - every problem is located at a line of the file: anchors, explicit tags (even
-  `!!str` and `!`), tabs in indentation, and syntax errors, the usual ones with
-  a plain hint.
+  `!!str` and `!`), and syntax errors, the usual ones with a plain hint (and, when
+  the parse fails, every line indented with a tab).
 
 "Every problem at once": a syntax error stops the parser, but what it read before
 the error is returned as a *partial* tree (the fact being read when it failed is
@@ -397,11 +397,6 @@ def parse_yaml(text: str, rel: str) -> Loaded:
     if "\\" in text and _ESCAPE_HINT.search(text):
         text, found = _escaped_controls(text, rel)
         problems += found
-    tab_lines: set[int] = set()
-    if "\t" in text:
-        tabs = _tab_problems(text, rel)
-        tab_lines = {p.line for p in tabs}
-        problems += tabs
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.split("\n")):
         return Loaded(None, problems + [Problem(rel, 1, "file is empty")])
     alias = False
@@ -412,10 +407,13 @@ def parse_yaml(text: str, rel: str) -> Loaded:
     try:
         root = loader.get_single_node()
     except yaml.YAMLError as exc:
+        # Tabs are reported only when the parse fails (a tab after the indentation of a block
+        # scalar is text); then every tab-indented line is named, since any of them may be the cause.
+        tabs = _tab_problems(text, rel) if "\t" in text else []
         syntax = _syntax_problem(exc, text, rel)
-        if syntax.line not in tab_lines:  # a tab's own message already says what is wrong there
-            problems.append(syntax)
-        return Loaded(None if alias else _partial_tree(text), problems, complete=False)
+        if syntax.line not in {p.line for p in tabs}:  # a tab's own message already says what is wrong there
+            tabs.append(syntax)
+        return Loaded(None if alias else _partial_tree(text), problems + tabs, complete=False)
     except RecursionError:  # only the pure-Python parser recurses; libyaml stops at 1,000 levels
         return Loaded(None, problems + [Problem(rel, 1, "YAML nesting is too deep")])
     finally:
