@@ -29,8 +29,8 @@ import genanki
 from genanki.apkg_col import APKG_COL
 from genanki.apkg_schema import APKG_SCHEMA
 
-from .. import ids
-from ..model import CLOZE_RE, Fact, FactFile, Project, Text
+from .. import cloze, ids
+from ..model import Fact, FactFile, Project, Text
 from ..present import LETTERS, option_order, role_words, truth_words
 from ..resources import read_shipped
 from . import Options
@@ -227,7 +227,7 @@ def checksum(value: str) -> int:
 def card_ordinals(fact: Fact) -> list[int]:
     if fact.type != "cloze":
         return [0]
-    numbers = {int(m.group(1)) for _, v in fact.text.items for m in CLOZE_RE.finditer(v)}  # type: ignore[union-attr]
+    numbers = {d.number for _, v in fact.text.items for d in cloze.scan(v)}  # type: ignore[union-attr]
     return sorted(n - 1 for n in numbers)
 
 
