@@ -102,7 +102,9 @@ def build(project, out, formats, lang, forms, seed, no_cache):
     warn_if_slow_yaml()
     out = out or os.path.join(project, "dist")
     options = Options(lang=lang, forms=forms, seed=seed, progress=progress_printer())
-    result = build_project(project, out, formats, options, use_cache=not no_cache)
+    result = build_project(
+        project, out, formats, options, use_cache=not no_cache, notify=lambda m: click.echo(f"quizgen: {m}", err=True)
+    )
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if result.up_to_date:

@@ -291,3 +291,236 @@ def test_package_is_a_zip_of_the_same_notes_after_a_warm_build(tmp_path):
     build(root, out, "--format", "apkg")
     assert zipfile.ZipFile(out / "course.apkg").namelist()
     assert (out / "course.apkg").read_bytes() == cold_package(tmp_path, root)
+
+
+# ---------------------------------------------------------------------------------------
+# publishing: all or nothing, one build at a time
+
+
+def published(out: Path) -> dict[str, bytes]:
+    """Every file in OUT but the cache, with its bytes."""
+    found = {}
+    for dirpath, dirnames, names in os.walk(out):
+        dirnames[:] = [d for d in dirnames if d != DIRNAME]
+        for name in names:
+            path = Path(dirpath) / name
+            found[str(path.relative_to(out))] = path.read_bytes()
+    return found
+
+
+def edit(root: Path) -> None:
+    """A second version: one fact changed, one deck added."""
+    a = root / "decks" / "a.yaml"
+    a.write_text(a.read_text().replace("Answer a0", "Answer a0 (corrected)"))
+    (root / "decks" / "c.yaml").write_text(
+        'deck: "Other"\nfacts:\n  - id: c-1\n    question: New?\n    answer: "Yes"\n    source: src\n'
+    )
+
+
+FORMATS = ("--format", "apkg", "--format", "html")
+
+
+@pytest.mark.parametrize("blocker", ["index.html", "CHANGES.md", "a-quiz.html"])
+def test_a_folder_in_the_way_changes_nothing(tmp_path, blocker):
+    root = two_file_project(tmp_path / "p")
+    out = tmp_path / "out"
+    build(root, out, *FORMATS)
+    edit(root)
+    target = out / blocker
+    if target.exists():
+        target.unlink()
+    target.mkdir()
+    (target / "keep.txt").write_text("mine")
+    before = published(out)
+    result = build(root, out, *FORMATS, code=1)
+    assert blocker in result.stderr and "nothing in" in result.stderr
+    assert published(out) == before
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".quizgen-build-")]
+
+
+@pytest.mark.parametrize("failing_call", [1, 2, 3, 4, 6])
+def test_a_failing_rename_rolls_everything_back(tmp_path, monkeypatch, failing_call):
+    root = two_file_project(tmp_path / "p")
+    out = tmp_path / "out"
+    build(root, out, *FORMATS)
+    edit(root)
+    before = published(out)
+    calls = {"n": 0}
+    real_rename, real_replace = os.rename, os.replace
+
+    def flaky(real):
+        def move(src, dst, *a, **k):
+            if str(out) in str(dst) or str(out) in str(src):
+                calls["n"] += 1
+                if calls["n"] == failing_call:
+                    raise OSError(5, "Input/output error (injected)")
+            return real(src, dst, *a, **k)
+
+        return move
+
+    monkeypatch.setattr(os, "rename", flaky(real_rename))
+    monkeypatch.setattr(os, "replace", flaky(real_replace))
+    result = build(root, out, *FORMATS, code=1)
+    assert "nothing in" in result.stderr
+    monkeypatch.undo()
+    assert published(out) == before
+
+
+def broken_copy(root: Path, dest: Path) -> Path:
+    """The project with a syntax error: a build of it settles OUT and then fails (exit 1)."""
+    import shutil
+
+    shutil.copytree(root, dest)
+    (dest / "decks" / "b.yaml").write_text("deck: B\nfacts: [\n")
+    return dest
+
+
+def test_sigkill_at_every_publish_step_leaves_old_or_new(tmp_path):
+    import shutil
+
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
+    formats = ("--format", "apkg")  # one package replaced, one added, CHANGES.md added: enough to mix
+    base = two_file_project(tmp_path / "base")
+    first = tmp_path / "first-out"
+    subprocess.run([str(QUIZGEN), "build", str(base), "--out", str(first), *formats], check=True, env=env)
+    old = published(first)
+    reference = tmp_path / "ref"
+    shutil.copytree(base, reference / "p")
+    shutil.copytree(first, reference / "out")
+    edit(reference / "p")
+    subprocess.run(
+        [str(QUIZGEN), "build", str(reference / "p"), "--out", str(reference / "out"), *formats], check=True, env=env
+    )
+    new = published(reference / "out")
+    assert old != new and len(new) == 3
+    kills = 0
+    for n in range(1, 40):
+        work = tmp_path / f"k{n}"
+        shutil.copytree(base, work / "p")
+        shutil.copytree(first, work / "out")
+        edit(work / "p")
+        command = [str(QUIZGEN), "build", str(work / "p"), "--out", str(work / "out"), *formats]
+        proc = subprocess.run(command, env={**env, "QUIZGEN_TEST_KILL_AT": str(n)}, capture_output=True, text=True)
+        if proc.returncode == 0:
+            break
+        assert proc.returncode == -9, proc.stderr
+        kills += 1
+        settled = run("build", broken_copy(work / "p", work / "broken"), "--out", work / "out")
+        assert settled.exit_code == 1
+        state = published(work / "out")
+        assert state in (old, new), f"killed at step {n}: a mix of old and new files"
+        assert not [p for p in os.listdir(work) if p.startswith(".quizgen-build-")], f"step {n}: staging left"
+        if state == old:  # rolled back: building again gives exactly the uninterrupted result
+            assert subprocess.run(command, env=env, capture_output=True).returncode == 0
+            assert published(work / "out") == new
+        shutil.rmtree(work)
+    assert kills >= 8  # staging, the journal, each file's renames, the commit
+
+
+def test_a_second_build_into_the_same_out_waits(tmp_path):
+    import fcntl
+    import time
+
+    root = two_file_project(tmp_path / "p")
+    out = tmp_path / "out"
+    build(root, out, "--format", "apkg")
+    edit(root)
+    fd = os.open(out, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # as a running build holds it
+    proc = subprocess.Popen(
+        [str(QUIZGEN), "build", str(root), "--out", str(out), "--format", "apkg"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(3)
+        assert proc.poll() is None, "the second build did not wait for the lock"
+        assert not (out / "other.apkg").exists()
+    finally:
+        os.close(fd)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr
+    assert "waiting" in stderr and "another build" in stderr
+    assert (out / "other.apkg").exists()
+
+
+def test_concurrent_builds_of_two_versions_leave_one_whole_build(tmp_path):
+    import shutil
+
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
+    v1 = two_file_project(tmp_path / "v1")
+    v2 = tmp_path / "v2"
+    shutil.copytree(v1, v2)
+    edit(v2)
+    refs = {}
+    for name, root in (("v1", v1), ("v2", v2)):
+        ref = tmp_path / f"ref-{name}"
+        subprocess.run([str(QUIZGEN), "build", str(root), "--out", str(ref), *FORMATS], check=True, env=env)
+        refs[name] = published(ref)
+    for root in (v1, v2):
+        (root / "quizgen.lock").unlink()
+    out = tmp_path / "out"
+    procs = [
+        subprocess.Popen([str(QUIZGEN), "build", str(r), "--out", str(out), *FORMATS], env=env, stderr=subprocess.PIPE)
+        for r in (v1, v2, v1, v2)
+    ]
+    for p in procs:
+        assert p.wait(timeout=300) == 0, p.stderr.read()
+    state = {k: v for k, v in published(out).items() if k != "CHANGES.md"}
+    one, two = ({k: v for k, v in refs[n].items() if k != "CHANGES.md"} for n in ("v1", "v2"))
+    # one whole build: v2's files, or v1's (with v2's extra files still there when v2 ran before it)
+    last_v1 = all(state.get(k) == v for k, v in one.items()) and all(
+        k in two and k not in one and v == two[k] for k, v in state.items() if k not in one
+    )
+    assert state == two or last_v1, "concurrent builds mixed their files"
+    again = subprocess.run(
+        [str(QUIZGEN), "build", str(v2), "--out", str(out), *FORMATS], env=env, capture_output=True, text=True
+    )
+    assert again.returncode == 0
+    final = published(out)
+    assert all(final[k] == v for k, v in refs["v2"].items() if k != "CHANGES.md")
+
+
+def test_stale_staging_folders_are_removed_only_when_ours_and_unused(tmp_path):
+    import fcntl
+
+    from quizgen.publish import staging_prefix
+
+    root = two_file_project(tmp_path / "p")
+    out = tmp_path / "out"
+    prefix = staging_prefix(str(out))
+    stale = tmp_path / f"{prefix}stale1"
+    (stale / "sub").mkdir(parents=True)
+    (stale / "sub" / "half.apkg").write_bytes(b"half written")
+    busy = tmp_path / f"{prefix}busy"
+    busy.mkdir()
+    fd = os.open(busy, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # a build that is still writing
+    foreign = tmp_path / ".quizgen-build-abcdef"  # another OUT's, or an older quizgen's: not ours to judge
+    foreign.mkdir()
+    elsewhere = tmp_path / "precious"
+    elsewhere.mkdir()
+    (elsewhere / "data").write_text("keep")
+    link = tmp_path / f"{prefix}link"
+    link.symlink_to(elsewhere, target_is_directory=True)
+    try:
+        build(root, out, "--format", "apkg")
+        assert not stale.exists()
+        assert busy.exists() and foreign.exists() and link.is_symlink()
+        assert (elsewhere / "data").read_text() == "keep"
+    finally:
+        os.close(fd)
+
+
+def test_noop_check_does_not_trust_a_link_in_out(tmp_path):
+    root = two_file_project(tmp_path / "p")
+    out = tmp_path / "out"
+    build(root, out, "--format", "apkg")
+    copy = tmp_path / "copy.apkg"
+    copy.write_bytes((out / "course.apkg").read_bytes())
+    (out / "course.apkg").unlink()
+    (out / "course.apkg").symlink_to(copy)
+    result = build(root, out, "--format", "apkg", code=1)  # a link where the package goes: refused
+    assert "course.apkg" in result.stderr and "symbolic link" in result.stderr
+    assert "up to date" not in result.stdout
