@@ -33,7 +33,7 @@ from multiprocessing import get_context
 from .cache import Cache, code_fingerprint, digest, file_digest, forget_digests
 from .errors import QuizgenError, UsageProblem
 from .loader import inside
-from .lock import LOCK_FILE, Lock
+from .lock import LOCK_FILE, MAX_TIME, Lock
 from .model import Project
 from .plain import fact_file_from_plain, fact_file_to_plain, plain_leaf
 from .project import CONFIG_FILE, find_root, load_fact_file, load_project
@@ -53,13 +53,20 @@ class Result:
 
 
 def source_date_epoch() -> int | None:
+    """SOURCE_DATE_EPOCH as a time every output can show: a usage error (exit 2) otherwise."""
     value = os.environ.get("SOURCE_DATE_EPOCH")
     if value is None or value == "":
         return None
     try:
-        return int(value)
+        epoch = int(value) if len(value) <= 20 else None
     except ValueError:
-        raise QuizgenError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {value!r}") from None
+        epoch = None
+    if epoch is None or not 0 <= epoch <= MAX_TIME:
+        shown = value if len(value) <= 40 else value[:40] + "..."
+        raise UsageProblem(
+            f"SOURCE_DATE_EPOCH={shown}: must be a whole number of seconds from 0 to {MAX_TIME} (the end of year 9999)"
+        )
+    return epoch
 
 
 def usable_formats(formats, chosen: list[str], warnings: list[str]) -> list[str]:
@@ -255,19 +262,31 @@ def previous_packages(out: str, cache: Cache | None):
     hash), else from reading the packages."""
     from .diff import packages_snapshot
 
-    try:
+    try:  # regular files only: a folder or FIFO named x.apkg is not a package (publish refuses it if in the way)
         paths = sorted(os.path.join(out, n) for n in os.listdir(out) if n.endswith(".apkg"))
     except OSError:
         return None
+    paths = [p for p in paths if _is_file(p)]
     if not paths:
         return None
     keys = cache.get(packages_key(paths)) if cache is not None else None
     if type(keys) is dict and all(type(v) is str for v in keys.values()):
         return paths, keys
+    ours, keys = [], {}
+    for path in paths:
+        try:
+            keys.update(packages_snapshot([path], keys=True))
+            ours.append(path)
+        except QuizgenError:
+            continue  # not ours (or hostile): nothing to compare with
+    return (ours, keys) if ours else None
+
+
+def _is_file(path: str) -> bool:
     try:
-        return paths, packages_snapshot(paths, keys=True)
-    except QuizgenError:
-        return None  # not ours: nothing to compare with
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def build_project(

@@ -374,10 +374,10 @@ def diff(project, against, style):
       quizgen diff --against dist/deepseek.apkg
       quizgen diff --against git:v1.0 --format markdown > RELEASE-NOTES.md
     """
-    from .diff import compare, project_snapshot, render, snapshot_of
+    from .diff import compare, in_scope, project_snapshot, render, snapshot_of
 
-    old = snapshot_of(project, against)
-    result = compare(old, project_snapshot(load_project(project, require_id=False)))
+    old, scope = snapshot_of(project, against)  # one package: only the top-level decks it holds
+    result = compare(old, in_scope(project_snapshot(load_project(project, require_id=False)), scope))
     click.echo(render(result, style), nl=False)
     for warning in result.warnings if style == "json" else ():
         click.echo(f"warning: {warning}", err=True)
