@@ -1,9 +1,11 @@
 """Run the writers and publish their output atomically; skip work the cache proves unneeded.
 
-Writers write into a private temporary folder beside `--out`.  Only when every
-writer has finished are the files moved into `--out` (each with an atomic
-rename), so a failed build, whatever the reason, leaves every file already in
-`--out` byte-for-byte as it was.
+A build locks OUT, finishes off any interrupted earlier publish, then has the writers write
+into a private staging folder beside OUT.  Only when every writer has finished (and every
+target in OUT is known to be replaceable) are the files published, through a journal that
+makes the whole set appear at once or not at all, even if the process is killed (publish.py).
+So a failed build, whatever the reason, leaves every file in OUT byte-for-byte as it was.
+Exit 1, never a traceback, for what the machine refuses (a full disk, a folder in the way).
 
 Speed at scale (see benchmarks/scale.py): fact files are parsed by worker
 processes when there is enough work for both cores, parsed files are reused
@@ -20,6 +22,8 @@ import difflib
 import gc
 import os
 import shutil
+import sqlite3
+import stat
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -29,10 +33,11 @@ from multiprocessing import get_context
 from .cache import Cache, code_fingerprint, digest, file_digest, forget_digests
 from .errors import QuizgenError, UsageProblem
 from .loader import inside
-from .lock import LOCK_FILE, Lock
+from .lock import LOCK_FILE, MAX_TIME, Lock
 from .model import Project
 from .plain import fact_file_from_plain, fact_file_to_plain, plain_leaf
 from .project import CONFIG_FILE, find_root, load_fact_file, load_project
+from .publish import OutLock, clean_stale, make_staging, preflight, publish, recover, step
 from .writers import Options, registry
 
 PARALLEL_MIN_BYTES = 2_000_000  # below this (unless workers is given), starting workers costs more than it saves
@@ -48,13 +53,20 @@ class Result:
 
 
 def source_date_epoch() -> int | None:
+    """SOURCE_DATE_EPOCH as a time every output can show: a usage error (exit 2) otherwise."""
     value = os.environ.get("SOURCE_DATE_EPOCH")
     if value is None or value == "":
         return None
     try:
-        return int(value)
+        epoch = int(value) if len(value) <= 20 else None
     except ValueError:
-        raise QuizgenError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {value!r}") from None
+        epoch = None
+    if epoch is None or not 0 <= epoch <= MAX_TIME:
+        shown = value if len(value) <= 40 else value[:40] + "..."
+        raise UsageProblem(
+            f"SOURCE_DATE_EPOCH={shown}: must be a whole number of seconds from 0 to {MAX_TIME} (the end of year 9999)"
+        )
+    return epoch
 
 
 def usable_formats(formats, chosen: list[str], warnings: list[str]) -> list[str]:
@@ -222,10 +234,17 @@ def input_fingerprint(root: str, formats: list[str], options: Options, images) -
 
 
 def outputs_intact(out: str, recorded: dict) -> bool:
-    try:
-        return bool(recorded) and all(file_digest(os.path.join(out, rel)) == h for rel, h in recorded.items())
-    except OSError:
+    """Every file the last build wrote is still in OUT as a regular file (not a link) with the same bytes."""
+    if not recorded:
         return False
+    for rel, expected in recorded.items():
+        path = os.path.join(out, rel)
+        try:
+            if not stat.S_ISREG(os.lstat(path).st_mode) or file_digest(path) != expected:
+                return False
+        except OSError:
+            return False
+    return True
 
 
 # ---------------------------------------------------------------------------------------
@@ -243,25 +262,40 @@ def previous_packages(out: str, cache: Cache | None):
     hash), else from reading the packages."""
     from .diff import packages_snapshot
 
-    try:
+    try:  # regular files only: a folder or FIFO named x.apkg is not a package (publish refuses it if in the way)
         paths = sorted(os.path.join(out, n) for n in os.listdir(out) if n.endswith(".apkg"))
     except OSError:
         return None
+    paths = [p for p in paths if _is_file(p)]
     if not paths:
         return None
     keys = cache.get(packages_key(paths)) if cache is not None else None
     if type(keys) is dict and all(type(v) is str for v in keys.values()):
         return paths, keys
+    ours, keys = [], {}
+    for path in paths:
+        try:
+            keys.update(packages_snapshot([path], keys=True))
+            ours.append(path)
+        except QuizgenError:
+            continue  # not ours (or hostile): nothing to compare with
+    return (ours, keys) if ours else None
+
+
+def _is_file(path: str) -> bool:
     try:
-        return paths, packages_snapshot(paths, keys=True)
-    except QuizgenError:
-        return None  # not ours: nothing to compare with
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def build_project(
-    project_dir: str, out: str, formats, options: Options | None = None, use_cache: bool = True
+    project_dir: str, out: str, formats, options: Options | None = None, use_cache: bool = True, notify=None
 ) -> Result:
-    """Load, validate and build PROJECT into OUT; the CLI's `build`."""
+    """Load, validate and build PROJECT into OUT; the CLI's `build`.
+
+    `notify(message)` tells the user about waiting for another build and about an interrupted
+    publish finished off (see publish.py)."""
     options = options or Options()
     warnings = options.report.setdefault("warnings", [])
     chosen = usable_formats(formats, resolve_formats(formats), warnings)
@@ -270,45 +304,66 @@ def build_project(
     forget_digests()
     root = find_root(project_dir)
     out = os.path.abspath(out)
-    cache = Cache(out) if use_cache else None
-    if cache is not None:
-        manifest = cache.read_manifest()
-        before = input_fingerprint(root, chosen, options, manifest.get("images"))
-        if manifest.get("inputs") == before and outputs_intact(out, manifest.get("outputs", {})):
-            facts = int(manifest.get("facts", 0))
-            return Result(sorted(manifest["outputs"]), facts, up_to_date=True, warnings=list(warnings))
-    previous = previous_packages(out, cache) if "apkg" in chosen else None
-    if previous is not None:
-        options.extra["previous_paths"], options.extra["previous"] = previous
-    keys: dict[str, str] = {}
-    project = load_fast(root, cache, keys)
-    if cache is not None:
-        options.memo = cached_memo(cache, keys, project)
-        options.memo_content = content_memo(cache)
-    written = build(project, out, chosen, options)
-    stats = {}
-    if cache is not None:
-        images = sorted({f.image for f in project.facts if f.image})
-        packages = [os.path.join(out, rel) for rel in written if rel.endswith(".apkg")]
-        if packages and options.report.get("note_digests"):
-            cache.put(packages_key(packages), options.report["note_digests"])
-        cache.commit(
-            {
-                "inputs": input_fingerprint(root, chosen, options, images),
-                "outputs": {rel: file_digest(os.path.join(out, rel)) for rel in written},
-                "images": images,
-                "facts": len(project.facts),
-            }
-        )
-        stats = {"cache hits": cache.hits, "cache misses": cache.misses}
+    with OutLock(out, notify):
+        settle(out, notify)
+        cache = Cache(out) if use_cache else None
+        if cache is not None:
+            manifest = cache.read_manifest()
+            before = input_fingerprint(root, chosen, options, manifest.get("images"))
+            if manifest.get("inputs") == before and outputs_intact(out, manifest.get("outputs", {})):
+                return Result(sorted(manifest["outputs"]), manifest["facts"], up_to_date=True, warnings=list(warnings))
+        previous = previous_packages(out, cache) if "apkg" in chosen else None
+        if previous is not None:
+            options.extra["previous_paths"], options.extra["previous"] = previous
+        keys: dict[str, str] = {}
+        project = load_fast(root, cache, keys)
+        if cache is not None:
+            options.memo = cached_memo(cache, keys, project)
+            options.memo_content = content_memo(cache)
+        written, digests = build_locked(project, out, chosen, options)
+        stats = {}
+        if cache is not None:
+            images = sorted({f.image for f in project.facts if f.image})
+            packages = [os.path.join(out, rel) for rel in written if rel.endswith(".apkg")]
+            if packages and options.report.get("note_digests"):
+                cache.put(packages_key(packages), options.report["note_digests"])
+            cache.commit(
+                {
+                    "inputs": input_fingerprint(root, chosen, options, images),
+                    "outputs": digests,
+                    "images": images,
+                    "facts": len(project.facts),
+                }
+            )
+            stats = {"cache hits": cache.hits, "cache misses": cache.misses}
     return Result(written, len(project.facts), stats=stats, warnings=list(options.report.get("warnings", ())))
 
 
+def settle(out: str, notify=None) -> None:
+    """With OUT locked: roll back an interrupted publish, then remove this OUT's stale staging folders."""
+    try:
+        recovered = recover(out)
+    except OSError as exc:
+        raise QuizgenError(f"{out}: cannot undo an interrupted build ({exc}); nothing else was changed") from None
+    if recovered and notify:
+        notify(f"an earlier build into {out} was interrupted; its files were put back as they were")
+    clean_stale(out)
+
+
 def build(project: Project, out: str, formats, options: Options | None = None) -> list[str]:
-    """Write every chosen format for `project` into `out`; return the files written (relative)."""
-    options = options or Options()
+    """Write every chosen format for `project` into `out` (locked, all or nothing); return the files written."""
+    out = os.path.abspath(out)
+    with OutLock(out):
+        settle(out)
+        return build_locked(project, out, resolve_formats(formats), options or Options())[0]
+
+
+def build_locked(project: Project, out: str, chosen: list[str], options: Options) -> tuple[list[str], dict]:
+    """Run the writers into a staging folder beside OUT and publish them (OUT locked and settled).
+
+    Returns the files written (relative) and the SHA-256 of each as staged, which is what the
+    manifest records: what this build wrote, whatever else may be in OUT."""
     writers = registry()
-    chosen = resolve_formats(formats)
     if options.epoch is None:
         options.epoch = source_date_epoch()
     options.extra["formats"] = chosen  # e.g. the HTML index links the packages of the same build
@@ -321,30 +376,51 @@ def build(project: Project, out: str, formats, options: Options | None = None) -
     if "apkg" in chosen and options.lock is None:
         now = options.epoch if options.epoch is not None else int(time.time())
         options.lock = Lock.load(project.root, now)
-    out = os.path.abspath(out)
-    parent = os.path.dirname(out)
     try:
-        os.makedirs(parent, exist_ok=True)
-        tmp = tempfile.mkdtemp(prefix=".quizgen-build-", dir=parent)
+        tmp, held = make_staging(out)
     except OSError as exc:
-        raise QuizgenError(f"cannot write to {parent}: {exc.strerror}") from None
+        raise QuizgenError(f"cannot write beside {out}: {exc.strerror or exc}") from None
     try:
-        written: list[str] = []
-        for name in chosen:
-            if options.progress:
-                options.progress(f"writing {name}")
-            written += writers[name].write(project, tmp, options)
-        if options.extra.get("previous") is not None and "note_digests" in options.report:
-            written.append(write_changes(tmp, project, options.extra, options.report["note_digests"]))
+        try:
+            written: list[str] = []
+            for name in chosen:
+                if options.progress:
+                    options.progress(f"writing {name}")
+                written += writers[name].write(project, tmp, options)
+            if options.extra.get("previous") is not None and "note_digests" in options.report:
+                written.append(write_changes(tmp, project, options))
+            written = list(dict.fromkeys(written))
+            digests = {rel: file_digest(os.path.join(tmp, rel)) for rel in written}
+        except OSError as exc:
+            raise QuizgenError(f"build failed, nothing in {out} was changed: {describe(exc)}") from None
+        except sqlite3.OperationalError as exc:
+            if "full" not in str(exc) and "disk" not in str(exc):  # SQLITE_FULL / SQLITE_IOERR: the disk
+                raise
+            raise QuizgenError(f"build failed, nothing in {out} was changed: {exc}") from None
+        step()
+        preflight(out, written)  # before the lock file is saved, so that nothing changes when OUT is blocked
+        lock = options.lock
+        if isinstance(lock, Lock) and lock.changed:
+            # Saved before publishing: a note time is on record before any package carries it, so a
+            # build killed after publishing can never stamp the same content again with a newer time.
+            try:
+                lock.save()
+            except OSError as exc:
+                message = f"{LOCK_FILE}: cannot save it ({describe(exc)}); nothing in {out} was changed"
+                raise QuizgenError(message) from None
+        step()
         publish(tmp, out, written)
-    except OSError as exc:
-        raise QuizgenError(f"build failed, nothing in {out} was changed: {exc}") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    lock = options.lock
-    if isinstance(lock, Lock) and lock.changed:
-        lock.save()
-    return written
+        os.close(held)
+    return written, digests
+
+
+def describe(exc: OSError) -> str:
+    """An OSError in words, with the file when it has one ('No space left on device: .../x.apkg')."""
+    if exc.filename and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}"
+    return exc.strerror or str(exc)
 
 
 def update_lock(project_dir: str, write: bool = True) -> tuple[Project, Lock]:
@@ -362,30 +438,25 @@ def update_lock(project_dir: str, write: bool = True) -> tuple[Project, Lock]:
     return project, lock
 
 
-def write_changes(tmp: str, project: Project, extra: dict, digests: dict[str, str]) -> str:
+def write_changes(tmp: str, project: Project, options: Options) -> str:
     """CHANGES.md: what importing these packages will do, compared with the previous build.
 
     Only notes whose digests differ are read in full: old ones from the old packages, new ones
     made again (for their fact files only) by the Anki writer's own code, so this stays cheap at
-    100,000 notes."""
+    100,000 notes.  Its warnings (an id that looks renamed) are also the build's, for the terminal."""
     from .diff import compare, packages_snapshot, project_snapshot, render
 
+    extra, digests = options.extra, options.report["note_digests"]
     previous = extra["previous"]
     changed_ids = {fact_id for fact_id, d in digests.items() if previous.get(fact_id) != d}
     differing = (changed_ids | (set(previous) - set(digests))) & set(previous)
     old = packages_snapshot(extra["previous_paths"], only=differing) if differing else {}
     new = project_snapshot(project, only=changed_ids) if changed_ids else {}
     unchanged = len(digests) - len(changed_ids)
-    text = render(compare(old, new, unchanged), "markdown")
+    result = compare(old, new, unchanged)
+    options.report.setdefault("warnings", []).extend(result.warnings)
+    text = render(result, "markdown")
     text = text.replace("# Changes", "# Changes since the previous build", 1)
     with open(os.path.join(tmp, "CHANGES.md"), "w", encoding="utf-8") as fh:
         fh.write(text)
     return "CHANGES.md"
-
-
-def publish(tmp: str, out: str, written: list[str]) -> None:
-    os.makedirs(out, exist_ok=True)
-    for rel in written:
-        target = os.path.join(out, rel)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        os.replace(os.path.join(tmp, rel), target)

@@ -103,7 +103,9 @@ def build(project, out, formats, lang, forms, seed, no_cache):
     warn_if_slow_yaml()
     out = out or os.path.join(project, "dist")
     options = Options(lang=lang, forms=forms, seed=seed, progress=progress_printer())
-    result = build_project(project, out, formats, options, use_cache=not no_cache)
+    result = build_project(
+        project, out, formats, options, use_cache=not no_cache, notify=lambda m: click.echo(f"quizgen: {m}", err=True)
+    )
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if result.up_to_date:
@@ -373,10 +375,10 @@ def diff(project, against, style):
       quizgen diff --against dist/deepseek.apkg
       quizgen diff --against git:v1.0 --format markdown > RELEASE-NOTES.md
     """
-    from .diff import compare, project_snapshot, render, snapshot_of
+    from .diff import compare, in_scope, project_snapshot, render, snapshot_of
 
-    old = snapshot_of(project, against)
-    result = compare(old, project_snapshot(load_project(project, require_id=False)))
+    old, scope = snapshot_of(project, against)  # one package: only the top-level decks it holds
+    result = compare(old, in_scope(project_snapshot(load_project(project, require_id=False)), scope))
     click.echo(render(result, style), nl=False)
     for warning in result.warnings if style == "json" else ():
         click.echo(f"warning: {warning}", err=True)

@@ -18,10 +18,13 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
+import time
+import urllib.parse
 import zipfile
 from dataclasses import dataclass, field
 
 from . import ids
+from .cache import open_regular
 from .errors import QuizgenError
 from .model import Project
 from .writers.anki import note_digest
@@ -66,29 +69,111 @@ def project_snapshot(project: Project, only: set[str] | None = None) -> Snapshot
     return snap
 
 
-def apkg_snapshot(path: str, only: set[str] | None = None, keys: bool = False) -> Snapshot:
+MAX_COLLECTION_BYTES = 1 << 30  # a 100,000-note collection is ~50 MB
+MAX_VALUE_BYTES = 64 << 20  # any one field, deck list or notetype list
+QUERY_SECONDS = 60.0  # reading a 100,000-note package takes about a second
+PROGRESS_STEPS = 1000  # SQLite VM steps between two looks at the clock
+NEEDED = {"col": {"decks", "models"}, "notes": {"id", "mid", "tags", "flds"}, "cards": {"nid", "did"}}
+
+
+def open_collection(db: str, where: str) -> sqlite3.Connection:
+    """A foreign SQLite file opened so that it can only be read, and only briefly.
+
+    Read-only and immutable (no journal, no locks, no writes), untrusted schema objects may
+    not call functions, no value may exceed MAX_VALUE_BYTES, and every query is interrupted
+    after QUERY_SECONDS.  The tables read must be plain tables with plain columns: a view
+    (say, over an infinite recursive CTE) or a generated column is refused before any query."""
+    conn = sqlite3.connect(f"file:{urllib.parse.quote(db)}?mode=ro&immutable=1", uri=True)
+    try:
+        if hasattr(conn, "setlimit"):  # Python 3.11+
+            conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
+        conn.execute("PRAGMA trusted_schema = OFF")
+        deadline = time.monotonic() + QUERY_SECONDS
+        conn.set_progress_handler(lambda: time.monotonic() > deadline, PROGRESS_STEPS)
+        kinds = {
+            name: (kind, sql or "") for kind, name, sql in conn.execute("SELECT type, name, sql FROM sqlite_master")
+        }
+        for table, columns in NEEDED.items():
+            kind, sql = kinds.get(table, ("", ""))
+            if kind != "table" or not sql.lstrip().upper().startswith("CREATE TABLE"):
+                raise QuizgenError(f"{where}: not an Anki package written by quizgen ({table} is not a plain table)")
+            found = {row[1]: row[6] for row in conn.execute(f"PRAGMA table_xinfo({table})")}  # name -> hidden
+            if not columns <= found.keys() or any(found[c] for c in columns):
+                raise QuizgenError(f"{where}: not an Anki package written by quizgen ({table} lacks plain columns)")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _json_field(text, where: str, what: str):
+    """A JSON column of the col table: an object, of at most MAX_VALUE_BYTES, not nested absurdly."""
+    if type(text) is not str:
+        raise QuizgenError(f"{where}: not an Anki package written by quizgen (col.{what} is not text)")
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        raise QuizgenError(
+            f"{where}: not an Anki package written by quizgen (col.{what} is not readable JSON)"
+        ) from None
+    if type(value) is not dict:
+        raise QuizgenError(f"{where}: not an Anki package written by quizgen (col.{what} is not a JSON object)")
+    return value
+
+
+def _decks_and_models(conn: sqlite3.Connection, where: str) -> tuple[dict[int, str], dict[int, tuple[str, ...]]]:
+    row = conn.execute("SELECT decks, models FROM col").fetchone()
+    if row is None:
+        raise QuizgenError(f"{where}: not an Anki package written by quizgen (no collection row)")
+    decks, models = {}, {}
+    for key, deck in _json_field(row[0], where, "decks").items():
+        if type(deck) is dict and type(deck.get("name")) is str and key.isdigit() and len(key) < 20:
+            decks[int(key)] = deck["name"]
+    for key, model in _json_field(row[1], where, "models").items():
+        fields = model.get("flds") if type(model) is dict else None
+        if type(fields) is list and key.isdigit() and len(key) < 20:
+            names = tuple(f["name"] for f in fields if type(f) is dict and type(f.get("name")) is str)
+            if len(names) == len(fields):
+                models[int(key)] = names
+    return decks, models
+
+
+def apkg_snapshot(path: str, only: set[str] | None = None, keys: bool = False, scope: set | None = None) -> Snapshot:
     """Read the notes of a package quizgen wrote (other notetypes are ignored).
 
     `keys=True` keeps only each note's `note_digest` (a 100,000-note package then costs a few MB);
-    `only` keeps full notes for those fact ids alone.
-    """
+    `only` keeps full notes for those fact ids alone; `scope`, when given, receives the top-level
+    names of the decks the package holds.  The package is untrusted: it must be a regular file, its
+    collection is bounded in size and opened with `open_collection`'s limits, and anything odd is
+    a QuizgenError naming the file."""
+    if os.path.isdir(path):
+        raise QuizgenError(f"{path}: is a folder, not an Anki package")
     snap: Snapshot = {}
     try:
-        with zipfile.ZipFile(path) as zf, tempfile.TemporaryDirectory() as tmp:
+        fd = open_regular(path, follow=True)
+        with os.fdopen(fd, "rb") as fh, zipfile.ZipFile(fh) as zf, tempfile.TemporaryDirectory() as tmp:
             names = zf.namelist()
             name = "collection.anki21" if "collection.anki21" in names else "collection.anki2"
+            if zf.getinfo(name).file_size > MAX_COLLECTION_BYTES:
+                raise QuizgenError(f"{path}: its collection is over {MAX_COLLECTION_BYTES >> 20} MB; not read")
             db = os.path.join(tmp, "collection.db")
+            copied = 0
             with zf.open(name) as src, open(db, "wb") as dst:
                 while block := src.read(1 << 20):
+                    copied += len(block)
+                    if copied > MAX_COLLECTION_BYTES:
+                        raise QuizgenError(f"{path}: its collection is over {MAX_COLLECTION_BYTES >> 20} MB; not read")
                     dst.write(block)
-            conn = sqlite3.connect(db)
+            conn = open_collection(db, path)
             try:
-                decks_json, models_json = conn.execute("SELECT decks, models FROM col").fetchone()
-                decks = {int(k): v["name"] for k, v in json.loads(decks_json).items()}
-                models = {int(k): tuple(f["name"] for f in v["flds"]) for k, v in json.loads(models_json).items()}
+                decks, models = _decks_and_models(conn, path)
+                if not models.keys() & TYPE_BY_MODEL.keys():
+                    raise QuizgenError(f"{path}: not an Anki package written by quizgen (none of its notetypes)")
+                if scope is not None:
+                    scope.update(name.split("::")[0] for did, name in decks.items() if did != 1)
                 deck_of = dict(conn.execute("SELECT nid, min(did) FROM cards GROUP BY nid"))
                 for nid, mid, tags, flds in conn.execute("SELECT id, mid, tags, flds FROM notes"):
-                    if mid not in TYPE_BY_MODEL or mid not in models:
+                    if mid not in TYPE_BY_MODEL or mid not in models or type(flds) is not str or type(tags) is not str:
                         continue
                     names = models[mid]
                     fact_id = (
@@ -102,52 +187,70 @@ def apkg_snapshot(path: str, only: set[str] | None = None, keys: bool = False) -
                     snap[fact_id] = note_digest(mid, deck, tags, flds) if keys else Note(deck, kind, flds, names)
             finally:
                 conn.close()
-    except (OSError, zipfile.BadZipFile, sqlite3.Error, KeyError, ValueError, TypeError) as exc:
+    except sqlite3.OperationalError as exc:
+        if "interrupt" in str(exc):
+            raise QuizgenError(f"{path}: reading it took too long (over {QUERY_SECONDS:.0f} s); not read") from None
         raise QuizgenError(f"{path}: not an Anki package written by quizgen ({exc})") from None
+    except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile, sqlite3.Error, KeyError, ValueError, TypeError) as exc:
+        raise QuizgenError(f"{path}: not an Anki package written by quizgen ({exc})") from None
+    except (RecursionError, MemoryError, OverflowError) as exc:
+        raise QuizgenError(f"{path}: not an Anki package written by quizgen ({type(exc).__name__})") from None
     return snap
 
 
-def packages_snapshot(paths, only: set[str] | None = None, keys: bool = False) -> Snapshot:
+def packages_snapshot(paths, only: set[str] | None = None, keys: bool = False, scope: set | None = None) -> Snapshot:
     snap: Snapshot = {}
     for path in sorted(paths):
-        snap.update(apkg_snapshot(path, only, keys))
+        snap.update(apkg_snapshot(path, only, keys, scope))
     return snap
+
+
+MAX_ARCHIVE_BYTES = 2 << 30
+MAX_ARCHIVE_MEMBERS = 200_000
 
 
 def git_snapshot(project_dir: str, rev: str) -> Snapshot:
-    """The project as it was at a git revision, loaded and validated like the current one."""
+    """The project as it was at a git revision, loaded and validated like the current one.
+
+    The whole project folder at that revision is extracted (images and templates outside decks/
+    included) into a private folder, from a `git archive` streamed to disk.  Only plain files and
+    folders with plain relative names are accepted: a symbolic link anywhere in that tree is
+    refused by name rather than followed, and sizes are bounded."""
     from .project import load_project
 
     project_dir = os.path.abspath(project_dir)
 
     def git(*args, **kw):
-        return subprocess.run(["git", "-C", project_dir, *args], capture_output=True, check=False, **kw)
+        return subprocess.run(["git", "-C", project_dir, *args], check=False, **kw)
 
-    top = git("rev-parse", "--show-toplevel", text=True)
+    top = git("rev-parse", "--show-toplevel", capture_output=True, text=True)
     if top.returncode != 0:
         raise QuizgenError(f"{project_dir}: not inside a git repository, so --against git:{rev} cannot work")
     prefix = os.path.relpath(project_dir, top.stdout.strip())
-    prefix = "" if prefix == "." else prefix.replace(os.sep, "/") + "/"
-    if git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").returncode != 0:
+    prefix = "" if prefix == "." else prefix.replace(os.sep, "/")
+    if (
+        rev.startswith("-")
+        or git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", capture_output=True).returncode
+    ):
         raise QuizgenError(f"git:{rev}: no such revision")
-    # Run from the project folder, git archive takes paths and writes entries relative to it.
-    archive = git(
-        "archive",
-        "--format=tar",
-        rev,
-        "--",
-        "decks",
-        *(["quizgen.yaml"] if git("cat-file", "-e", f"{rev}:{prefix}quizgen.yaml").returncode == 0 else []),
-    )
-    if archive.returncode != 0:
-        raise QuizgenError(f"git:{rev}: has no decks/ folder at {prefix or './'}")
+    tree = f"{rev}:{prefix}" if prefix else f"{rev}^{{tree}}"
+    if git("cat-file", "-e", tree, capture_output=True).returncode != 0:
+        raise QuizgenError(f"git:{rev}: the project folder {prefix or './'} did not exist at that revision")
     with tempfile.TemporaryDirectory() as tmp:
         archive_path = os.path.join(tmp, "old.tar")
         with open(archive_path, "wb") as fh:
-            fh.write(archive.stdout)
-        with tarfile.open(archive_path) as tar:
-            extract(tar, os.path.join(tmp, "old"))
+            # from the top: in a sub-folder, git archive would look for that sub-folder inside `tree`
+            archive = subprocess.run(
+                ["git", "-C", top.stdout.strip(), "archive", "--format=tar", tree], stdout=fh, stderr=subprocess.PIPE
+            )
+        if archive.returncode != 0:
+            raise QuizgenError(f"git:{rev}: git archive failed: {archive.stderr.decode(errors='replace').strip()}")
         root = os.path.join(tmp, "old")
+        try:
+            with tarfile.open(archive_path) as tar:
+                extract(tar, root, rev)
+        except (tarfile.TarError, OSError) as exc:
+            raise QuizgenError(f"git:{rev}: cannot extract the project ({exc})") from None
         try:
             old = load_project(root, require_id=False)
         except QuizgenError as exc:
@@ -155,30 +258,61 @@ def git_snapshot(project_dir: str, rev: str) -> Snapshot:
         return project_snapshot(old)
 
 
-def extract(tar: tarfile.TarFile, dest: str) -> None:
-    """Extract only plain files and folders that stay inside `dest` (tarfile's "data" filter where available)."""
+def extract(tar: tarfile.TarFile, dest: str, rev: str = "") -> None:
+    """Extract plain files and folders that stay inside `dest`; refuse links and anything else by name."""
+    members, total = [], 0
+    for member in tar:
+        if len(members) >= MAX_ARCHIVE_MEMBERS:
+            raise QuizgenError(f"git:{rev}: more than {MAX_ARCHIVE_MEMBERS:,} files; not a quiz project")
+        name = member.name
+        parts = name.split("/")
+        if name.startswith("/") or ".." in parts or "\0" in name:
+            raise QuizgenError(f"git:{rev}: {name!r}: a path outside the project; refusing the archive")
+        if member.issym() or member.islnk():
+            raise QuizgenError(
+                f"git:{rev}: {name} is a symbolic link; quizgen reads no links from an old revision "
+                "(compare against a built .apkg instead)"
+            )
+        if not (member.isfile() or member.isdir()):
+            raise QuizgenError(f"git:{rev}: {name} is not a plain file or folder; refusing the archive")
+        total += member.size
+        if total > MAX_ARCHIVE_BYTES:
+            raise QuizgenError(f"git:{rev}: the project is over {MAX_ARCHIVE_BYTES >> 30} GiB; refusing the archive")
+        members.append(member)
     if hasattr(tarfile, "data_filter"):
-        tar.extractall(dest, filter="data")
-        return
-    members = []
-    for member in tar.getmembers():  # Python < 3.10.12 / 3.11.4: the same rules, by hand
-        target = os.path.realpath(os.path.join(dest, member.name))
-        if (member.isfile() or member.isdir()) and target.startswith(os.path.realpath(dest) + os.sep):
-            members.append(member)
-    tar.extractall(dest, members=members)  # noqa: S202 - members checked above
+        tar.extractall(dest, members=members, filter="data")
+    else:  # Python < 3.10.12 / 3.11.4: the checks above already are the data filter's for these members
+        tar.extractall(dest, members=members)  # noqa: S202 - members checked above
 
 
-def snapshot_of(project_dir: str, against: str) -> Snapshot:
+def snapshot_of(project_dir: str, against: str) -> tuple[Snapshot, set[str] | None]:
+    """The earlier side of a diff, and the top-level decks it covers (None: the whole project).
+
+    A single package holds some top-level decks only, so only those are compared; a folder of
+    packages or a git revision covers the whole project."""
     if against.startswith("git:"):
-        return git_snapshot(project_dir, against[4:])
+        return git_snapshot(project_dir, against[4:]), None
     if os.path.isdir(against):
-        paths = [os.path.join(against, n) for n in os.listdir(against) if n.endswith(".apkg")]
+        if os.path.lexists(os.path.join(against, ".quizgen-publish")):
+            raise QuizgenError(
+                f"{against}: a build into it was interrupted and is half published; "
+                "run `quizgen build` for it again (that puts the earlier files back) before comparing"
+            )
+        paths = [os.path.join(against, n) for n in sorted(os.listdir(against)) if n.endswith(".apkg")]
         if not paths:
             raise QuizgenError(f"{against}: no .apkg files to compare against")
-        return packages_snapshot(paths)
-    if os.path.isfile(against):
-        return apkg_snapshot(against)
+        return packages_snapshot(paths), None
+    if os.path.lexists(against):
+        scope: set[str] = set()
+        return apkg_snapshot(against, scope=scope), scope
     raise QuizgenError(f"--against {against}: expected an .apkg file, a folder of them, or git:REV")
+
+
+def in_scope(snapshot: Snapshot, scope: set[str] | None) -> Snapshot:
+    """The notes of `snapshot` in the top-level decks `scope` (all of them for None)."""
+    if scope is None:
+        return snapshot
+    return {k: n for k, n in snapshot.items() if n.deck.split("::")[0] in scope}
 
 
 # ---------------------------------------------------------------------------------------
@@ -289,26 +423,55 @@ def type_warnings(changes: list[Change], old: Snapshot, new: Snapshot) -> list[s
     return warnings
 
 
+RENAME_PAIRS = 20_000  # fuzzy comparisons per deck; beyond that only identical texts are matched
+
+
 def rename_warnings(changes: list[Change], old: Snapshot, new: Snapshot) -> list[str]:
-    """A removed and an added fact in the same deck with nearly the same text: probably a renamed id."""
+    """A removed and an added fact in the same deck with nearly the same text: probably a renamed id.
+
+    Identical texts are matched through a dictionary (linear); near-identical ones pairwise, with
+    difflib's cheap upper bounds first, and at most RENAME_PAIRS pairs per deck, so that a
+    release removing and adding thousands of facts stays fast."""
 
     def words(note: Note) -> str:
         return " ".join(as_text(v) for k, v in note.fields if k.startswith(("Prompt", "Answer")))
 
-    removed = [c for c in changes if c.kind == "removed"]
-    added = [c for c in changes if c.kind == "added"]
-    warnings = []
-    for r in removed:
-        for a in added:
-            if r.deck != a.deck:
+    removed: dict[str, list[Change]] = {}
+    added: dict[str, list[Change]] = {}
+    for c in changes:
+        if c.kind == "removed":
+            removed.setdefault(c.deck, []).append(c)
+        elif c.kind == "added":
+            added.setdefault(c.deck, []).append(c)
+    found: list[tuple[str, str]] = []
+    for deck, gone in removed.items():
+        came = added.get(deck, [])
+        if not came:
+            continue
+        new_words = [(a, words(new[a.fact_id])) for a in came]
+        by_text: dict[str, list[str]] = {}
+        for a, text in new_words:
+            by_text.setdefault(text, []).append(a.fact_id)
+        budget = RENAME_PAIRS
+        for r in gone:
+            text = words(old[r.fact_id])
+            exact = by_text.get(text, [])
+            found += [(r.fact_id, a) for a in exact]
+            if budget < len(new_words):
                 continue
-            ratio = difflib.SequenceMatcher(None, words(old[r.fact_id]), words(new[a.fact_id])).ratio()
-            if ratio >= 0.8:
-                warnings.append(
-                    f"did you rename `{r.fact_id}` to `{a.fact_id}`? Renaming an id loses learners' review "
-                    f"history (Anki sees a new note and keeps the old one); put the old id back to update it instead"
-                )
-    return warnings
+            budget -= len(new_words)
+            matcher = difflib.SequenceMatcher(None, text)  # autojunk kept: bounded cost on long texts
+            for a, other in new_words:
+                if other == text:
+                    continue
+                matcher.set_seq1(other)
+                if matcher.real_quick_ratio() >= 0.8 and matcher.quick_ratio() >= 0.8 and matcher.ratio() >= 0.8:
+                    found.append((r.fact_id, a.fact_id))
+    return [
+        f"did you rename `{r}` to `{a}`? Renaming an id loses learners' review "
+        f"history (Anki sees a new note and keeps the old one); put the old id back to update it instead"
+        for r, a in found
+    ]
 
 
 # ---------------------------------------------------------------------------------------
