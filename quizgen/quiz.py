@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 from dataclasses import dataclass
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -80,10 +81,15 @@ def quiz_paths(root: str) -> tuple[list[str], list[Problem]]:
     return sorted(found), problems
 
 
+SAFE_STEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
 def quiz_stem(rel: str) -> str:
-    """quizzes/midterm.yaml -> 'midterm'; quizzes/unit1/test.yml -> 'unit1-test' (the output folder and names)."""
+    """quizzes/midterm.yaml -> 'midterm' (the output folder and file names); quizzes/unit1/test.yml ->
+    'unit1-test'.  A name that is not safe as a file name everywhere is slugged ('Final exam' -> 'final-exam')."""
     inner = rel[len(QUIZ_DIR) + 1 :] if rel.startswith(QUIZ_DIR + "/") else rel
-    return ids.slug(os.path.splitext(inner)[0].replace("/", "-")) or "quiz"
+    stem = os.path.splitext(inner)[0].replace("/", "-")
+    return stem if SAFE_STEM.match(stem) else (ids.slug(stem) or "quiz")
 
 
 # ---------------------------------------------------------------------------
@@ -378,12 +384,11 @@ def load_quizzes(
     stems: dict[str, str] = {}
     for rel in paths:
         stem = quiz_stem(rel)
-        if stem in stems:
-            problems.append(
-                Problem(rel, 0, f"writes the same files as {stems[stem]} (both are named {stem!r}); rename one")
-            )
+        if stem.lower() in stems:  # Midterm and midterm are one folder on macOS and Windows
+            other = stems[stem.lower()]
+            problems.append(Problem(rel, 0, f"writes the same files as {other} (both are named {stem!r}); rename one"))
             continue
-        stems[stem] = rel
+        stems[stem.lower()] = rel
         loaded = load_yaml(os.path.join(root, rel), rel)
         problems += loaded.problems
         if loaded.node is None or not loaded.complete:  # a partial tree: its missing keys prove nothing

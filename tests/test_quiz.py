@@ -372,6 +372,29 @@ def test_two_quiz_files_with_one_name_are_refused(bank):
     assert result.exit_code == 1 and "quizzes/a.yml: writes the same files as quizzes/a.yaml" in result.stderr
 
 
+def test_quiz_names_keep_their_case_and_clash_case_insensitively(bank):
+    project = load_project(
+        str(
+            bank(
+                {
+                    "Midterm.yaml": "sections:\n  - from: {ids: [moe-1]}\n",
+                    "Final exam.yml": "sections:\n  - from: {ids: [moe-2]}\n",
+                }
+            )
+        )
+    )
+    assert sorted(q.stem for q in project.quizzes) == ["Midterm", "final-exam"]
+    root = bank(
+        {
+            "Midterm.yaml": "sections:\n  - from: {ids: [moe-1]}\n",
+            "midterm.yml": "sections:\n  - from: {ids: [moe-2]}\n",
+        },
+        "clash",
+    )
+    result = run("check", root)
+    assert result.exit_code == 1 and "writes the same files as" in result.stderr
+
+
 def test_quiz_references_are_not_checked_when_facts_are_broken(bank):
     root = bank({"q.yaml": "forms: 99\nsections:\n  - from: {ids: [moe-1]}\n"})
     (root / "decks" / "moe.yaml").write_text(MOE.replace("type: truefalse", "type: truefals"), encoding="utf-8")
