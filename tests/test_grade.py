@@ -584,3 +584,19 @@ def test_wrong_code_is_refused_unless_the_teacher_says_grade():
     decided = score.Decisions([score.Issue("x.png", 1, "", about="code", decision="grade")])
     result = score.grade_reading(reading_of(sheet, marks, code="abcdef"), sheet, quiz, "x.png", 1, decided)
     assert result.student == "22222" and result.score == 0
+
+
+def test_a_decompression_bomb_is_refused_unopened(tmp_path):
+    import struct
+    import zlib
+
+    ihdr = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 0, 0, 0, 0)
+    chunk = struct.pack(">I", len(ihdr)) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk + b"\x00" * 100)
+    quiz = omr.make_quiz(forms=1, choice=2, truefalse=0, open_=0)
+    out = tmp_path / "out"
+    summary = grade_scans(quiz, [str(bomb)], str(out))
+    assert summary.graded == 0
+    (row,) = read_csv(out / "review.csv")
+    assert row["about"] == "page" and "100000x100000 pixels" in row["reason"]

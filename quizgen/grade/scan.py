@@ -30,6 +30,8 @@ DETECT_SIDE = 1300  # markers are found on the page scaled to this longest side 
 SCALE_TOLERANCE = 0.03  # markers further off than 3% of their printed distance: "fit to page"
 MAX_RESIDUAL_MM = 1.2  # markers that disagree by more than this with one homography are not trusted
 BLANK_INK = 0.002  # a page with less dark area than this, and no markers, is the back of a sheet
+MAX_PIXELS = 60_000_000  # an A4 page at 600 dpi is 35 MP; more is no scan (or a decompression bomb)
+MAX_FILE_BYTES = 300_000_000
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 SCAN_SUFFIXES = (".pdf", *IMAGE_SUFFIXES)
 
@@ -80,7 +82,11 @@ def load_pages(path: str, dpi: int = PDF_DPI):
             try:
                 for i in range(len(doc)):
                     page = doc[i]
-                    bitmap = page.render(scale=dpi / 72, grayscale=True)
+                    w_pt, h_pt = page.get_size()
+                    scale = dpi / 72
+                    if w_pt * h_pt * scale * scale > MAX_PIXELS:  # a poster-sized page: render it smaller
+                        scale = (MAX_PIXELS / max(w_pt * h_pt, 1.0)) ** 0.5
+                    bitmap = page.render(scale=scale, grayscale=True)
                     image = bitmap.to_numpy()
                     if image.ndim == 3:
                         image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
@@ -89,7 +95,14 @@ def load_pages(path: str, dpi: int = PDF_DPI):
             finally:
                 doc.close()
             return
+        if os.path.getsize(path) > MAX_FILE_BYTES:
+            yield Page(path, 1, None, f"larger than {MAX_FILE_BYTES // 1_000_000} MB; not a page scan")
+            return
         data = np.fromfile(path, dtype=np.uint8)
+        size = image_size(data[:65536].tobytes())
+        if size is not None and size[0] * size[1] > MAX_PIXELS:
+            yield Page(path, 1, None, f"{size[0]}x{size[1]} pixels is far more than a page scan needs")
+            return
         image = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE) if data.size else None
         if image is None:
             yield Page(path, 1, None, "not a readable PDF, PNG or JPEG file")
@@ -97,6 +110,28 @@ def load_pages(path: str, dpi: int = PDF_DPI):
             yield Page(path, 1, image)
     except Exception as exc:  # noqa: BLE001 - any decoder failure is a fact about this file, not a crash
         yield Page(path, 1, None, f"cannot read it: {type(exc).__name__}: {exc}")
+
+
+def image_size(head: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG or JPEG header, read before decoding so a bomb is refused unopened."""
+    if head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) >= 24:
+        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    if head[:2] != b"\xff\xd8":
+        return None
+    i = 2
+    while i + 9 < len(head):
+        if head[i] != 0xFF:
+            i += 1
+            continue
+        marker = head[i + 1]
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7 or marker == 0xFF:
+            i += 1 if marker == 0xFF else 2
+            continue
+        length = int.from_bytes(head[i + 2 : i + 4], "big")
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            return int.from_bytes(head[i + 7 : i + 9], "big"), int.from_bytes(head[i + 5 : i + 7], "big")
+        i += 2 + length
+    return None
 
 
 _DETECTOR = None
