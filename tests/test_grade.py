@@ -600,3 +600,44 @@ def test_a_decompression_bomb_is_refused_unopened(tmp_path):
     assert summary.graded == 0
     (row,) = read_csv(out / "review.csv")
     assert row["about"] == "page" and "100000x100000 pixels" in row["reason"]
+
+
+def test_a_letter_sheet_prints_at_its_size_and_grades(tmp_path):
+    import pypdfium2 as pdfium
+
+    quiz = omr.make_quiz(forms=2, choice=12, truefalse=4, open_=1, paper="letter", digits=8, seed=9)
+    printed = Printed(quiz, tmp_path, chromium_path())
+    doc = pdfium.PdfDocument(printed.pdf)
+    width, height = doc[0].get_size()
+    assert len(doc) == 1 and abs(width - 612) < 1.5 and abs(height - 792) < 1.5  # 8.5 x 11 in, one page
+    doc.close()
+    rnd = random.Random(6)
+    answers, scores, total = student_answers(quiz, "B", rnd)
+    image = omr.fill_in(printed.image(200), printed.sheet, 200, rnd, "12345678", "B", answers, scores)
+    path = save(omr.jpeg(omr.rotate(image, -9), 55), tmp_path, "letter.jpg")
+    grade_scans(quiz, [path], str(tmp_path / "out"))
+    (row,) = read_csv(tmp_path / "out" / "results.csv")
+    assert (row["student"], row["form"], float(row["score"]), row["status"]) == ("12345678", "B", total, "ok")
+
+
+def test_a_scan_drawn_from_the_layout_json_alone_is_read(tmp_path):
+    """Solid squares where the markers are, rings where the bubbles are, nothing else: the fallback reads it."""
+    quiz = omr.make_quiz(forms=2, choice=6, truefalse=2, open_=1, seed=4)
+    sheet = json.loads(sheets.to_json(sheets.layout(quiz)))
+    dpi = 150
+    px = dpi / 25.4
+    image = np.full((round(297 * px), round(210 * px)), 255, np.uint8)
+    for m in sheet["markers"]:
+        half = m["size_mm"] / 2
+        cv2.rectangle(image, (round((m["x_mm"] - half) * px), round((m["y_mm"] - half) * px)),
+                      (round((m["x_mm"] + half) * px), round((m["y_mm"] + half) * px)), 0, -1)  # fmt: skip
+    for b in sheet["bubbles"]:
+        cv2.circle(image, (round(b["x_mm"] * px), round(b["y_mm"] * px)), round(b["r_mm"] * px), 120, 1, cv2.LINE_AA)
+    rnd = random.Random(1)
+    answers, scores, total = student_answers(quiz, "A", rnd)
+    omr.fill_in(image, sheet, dpi, rnd, "24680", "A", answers, scores, styles=("pen",))
+    path = save(omr.rotate(image, 2), tmp_path, "plain.png")
+    grade_scans(quiz, [path], str(tmp_path / "out"))
+    (row,) = read_csv(tmp_path / "out" / "results.csv")
+    assert (row["student"], row["form"], float(row["score"]), row["status"]) == ("24680", "A", total, "ok")
+    assert [r["about"] for r in read_csv(tmp_path / "out" / "review.csv")] == ["code"]  # a note, said not hidden

@@ -178,6 +178,54 @@ def find_markers(gray: np.ndarray, sheet: dict) -> dict[int, np.ndarray]:
     return found
 
 
+def find_squares(gray: np.ndarray, sheet: dict) -> dict[int, np.ndarray]:
+    """Fallback when no ArUco pattern reads: four dark squares of the markers' size near the corners.
+
+    Plain squares carry no identity, so the page is taken as upright (each square is assigned to
+    the image corner it sits nearest); the homography residual and the sheet code still check it."""
+    scale = min(1.0, DETECT_SIDE / max(gray.shape))
+    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+    _, binary = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    contours, _ = cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    h, w = small.shape
+    page_w = sheet["page"]["width_mm"]
+    side = {m["id"]: m["size_mm"] for m in sheet["markers"]}
+    expected = max(side.values()) / page_w * min(w, h * page_w / sheet["page"]["height_mm"])
+    candidates = []
+    for contour in contours:
+        area = cv2.contourArea(contour)
+        if not (0.4 * expected**2 <= area <= 2.0 * expected**2):
+            continue
+        quad = cv2.approxPolyDP(contour, 0.08 * cv2.arcLength(contour, True), True).reshape(-1, 2)
+        if len(quad) != 4 or not cv2.isContourConvex(quad):
+            continue
+        rect_w, rect_h = cv2.minAreaRect(contour)[1]
+        if min(rect_w, rect_h) < 0.75 * max(rect_w, rect_h) or area < 0.8 * rect_w * rect_h:
+            continue
+        candidates.append(order_quad(quad.astype(np.float64)) / scale)
+    if len(candidates) < 4:
+        return {}
+    corner_of = {m["corner"]: m["id"] for m in sheet["markers"] if "corner" in m}
+    if len(corner_of) != 4:
+        return {}
+    centres = [c.mean(axis=0) for c in candidates]
+    picks = {
+        "top-left": min(range(len(centres)), key=lambda i: centres[i][0] + centres[i][1]),
+        "bottom-right": max(range(len(centres)), key=lambda i: centres[i][0] + centres[i][1]),
+        "top-right": max(range(len(centres)), key=lambda i: centres[i][0] - centres[i][1]),
+        "bottom-left": min(range(len(centres)), key=lambda i: centres[i][0] - centres[i][1]),
+    }
+    if len(set(picks.values())) != 4:
+        return {}
+    return {corner_of[corner]: candidates[i] for corner, i in picks.items()}
+
+
+def order_quad(quad: np.ndarray) -> np.ndarray:
+    """A quadrilateral's corners as top-left, top-right, bottom-right, bottom-left (image axes)."""
+    s, d = quad.sum(axis=1), quad[:, 0] - quad[:, 1]
+    return np.array([quad[np.argmin(s)], quad[np.argmax(d)], quad[np.argmax(s)], quad[np.argmin(d)]])
+
+
 def marker_corners_mm(marker: dict) -> np.ndarray:
     x, y, half = marker["x_mm"], marker["y_mm"], marker["size_mm"] / 2
     return np.array([[x - half, y - half], [x + half, y - half], [x + half, y + half], [x - half, y + half]])
@@ -192,6 +240,8 @@ def is_blank(gray: np.ndarray) -> bool:
 def read_page(gray: np.ndarray, sheet: dict, keep_image: bool = False) -> Reading:
     """Measure one page against `sheet`; status "no-markers" or "blank" when it cannot be read."""
     found = find_markers(gray, sheet)
+    if len(found) < 3:
+        found = find_squares(gray, sheet) or found
     if len(found) < 3:
         return Reading("blank" if not found and is_blank(gray) else "no-markers", sorted(found))
     by_id = {m["id"]: m for m in sheet["markers"]}
