@@ -134,3 +134,22 @@ def test_article_errors_are_not_taught_as_facts(project):
 
 def test_shipped_decks_pass_strict_lint(project):
     assert lint(project) == []
+
+
+FIRST_EDITION = "7a011f55c3b9f71eac5b7daaa685d29b178db48d"  # main just before the second edition of the decks
+
+
+def test_no_fact_changed_type_or_looks_renamed_since_the_first_edition():
+    """Anki keeps a learner's old note when its notetype changes, and a renamed id loses its history:
+    both would keep a correction from ever reaching the people who have the deck."""
+    import subprocess
+
+    from quizgen.diff import compare, git_snapshot, project_snapshot
+
+    known = subprocess.run(
+        ["git", "-C", str(REPO), "cat-file", "-e", f"{FIRST_EDITION}^{{commit}}"], capture_output=True
+    )
+    if known.returncode != 0:
+        pytest.skip("the first edition's commit is not in this clone's history")
+    result = compare(git_snapshot(str(REPO), FIRST_EDITION), project_snapshot(load_project(str(REPO))))
+    assert result.warnings == []
