@@ -268,7 +268,21 @@ def compare(old: Snapshot, new: Snapshot, unchanged: int = 0) -> Diff:
             unchanged += 1
             continue
         changes.append(Change(fact_id, kind, b.deck, a.deck if kind == "moved" else "", fields))
-    return Diff(changes, rename_warnings(changes, old, new), unchanged)
+    return Diff(changes, rename_warnings(changes, old, new) + type_warnings(changes, old, new), unchanged)
+
+
+def type_warnings(changes: list[Change], old: Snapshot, new: Snapshot) -> list[str]:
+    """A fact whose type changed: Anki does not update a note whose notetype differs (it reports a
+    conflict and keeps the learner's old note), so the fix never reaches anyone who has the deck."""
+    warnings = []
+    for c in changes:
+        if c.kind in ("changed", "moved") and old[c.fact_id].type != new[c.fact_id].type:
+            warnings.append(
+                f"`{c.fact_id}` changes type from {old[c.fact_id].type} to {new[c.fact_id].type}: Anki does not "
+                f"update a note whose notetype changed, so learners keep the old card; keep its type, or retire "
+                f"the id and add the new card under a new one"
+            )
+    return warnings
 
 
 def rename_warnings(changes: list[Change], old: Snapshot, new: Snapshot) -> list[str]:

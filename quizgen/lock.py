@@ -12,6 +12,13 @@ a hash of the note content as last built and the time it got.  A fact whose
 hash changed gets max(now, previous + 1): always newer than before, even when
 `now` is a fixed SOURCE_DATE_EPOCH.  Commit quizgen.lock with the facts so that
 every machine builds the same bytes.
+
+Entries are never dropped, not even for a fact that was removed or renamed: a
+learner's collection keeps such a note forever (Anki never deletes on import),
+so the lock must remember what the learner last got.  A fact id that comes back
+with its old content then keeps its old time (a rename reverted does not
+overwrite the learner's own edits), and one that comes back changed gets a time
+newer than anything built before (even under an older SOURCE_DATE_EPOCH).
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ VERSION = 1
 
 
 class Lock:
+    """`old`: the entries as loaded; `entries`: those stamped by this build (the rest are kept as they were)."""
+
     def __init__(self, path: str, entries: dict[str, tuple[str, int]], now: int):
         self.path = path
         self.old = entries
@@ -61,14 +70,18 @@ class Lock:
         self.entries[fact_id] = (digest, mod)
         return mod
 
+    def merged(self) -> dict[str, tuple[str, int]]:
+        """What the lock file holds after this build: every entry ever stamped, the newest stamp of each."""
+        return {**self.old, **self.entries}
+
     @property
     def changed(self) -> bool:
-        return self.entries != self.old
+        return any(self.old.get(k) != v for k, v in self.entries.items())
 
     def save(self) -> None:
         """Write atomically, one fact a line, sorted, so that git diffs stay readable."""
         # ids are [a-z0-9_-] and digests hex, so no JSON escaping is needed (a 100,000-fact lock writes in 0.1 s)
-        lines = [f'  "{k}": ["{h}", {m}]' for k, (h, m) in sorted(self.entries.items())]
+        lines = [f'  "{k}": ["{h}", {m}]' for k, (h, m) in sorted(self.merged().items())]
         body = f'{{"version": {VERSION}, "facts": {{\n' + ",\n".join(lines) + "\n}}\n"
         directory = os.path.dirname(self.path)
         fd, tmp = tempfile.mkstemp(prefix=".quizgen.lock.", dir=directory)

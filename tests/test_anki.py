@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -319,4 +320,43 @@ def test_newer_notetype_templates_reach_the_learner(course, tmp_path, monkeypatc
     assert col.models.get(ids.NOTETYPE_IDS["basic"])["css"] == real_css
     assert col.note_count() == 4 and len(col.models.all()) == len({m["id"] for m in col.models.all()})
     assert sum(1 for m in col.models.all() if m["name"].startswith("quizgen")) == 4  # updated, not copied
+    col.close()
+
+
+def test_renamed_then_reverted_id_keeps_the_learners_edits(course, tmp_path):
+    """A rename and its revert bring back the old content: the old note time too, so Anki leaves the note alone."""
+    path = course / "decks/unit1.yaml"
+    original = path.read_text()
+    out = build(course, tmp_path / "out", {"SOURCE_DATE_EPOCH": "1700000000"})
+    col = open_collection(tmp_path)
+    import_package(col, out / "course.apkg")
+    note = col.get_note(col.find_notes('"FactId:tf-1"')[0])
+    note["Explanation1"] = "my own note"
+    col.update_note(note)
+
+    later = int(time.time()) + 100  # the author's next builds come after the learner's edit
+    path.write_text(original.replace("id: tf-1", "id: tf-renamed"))
+    build(course, out, {"SOURCE_DATE_EPOCH": str(later)})
+    import_package(col, out / "course.apkg")
+    path.write_text(original)  # the author reverts the rename
+    build(course, out, {"SOURCE_DATE_EPOCH": str(later + 100)})
+    log = import_package(col, out / "course.apkg")
+    assert len(log.updated) == 0
+    assert fields_of(col, "tf-1")["Explanation1"] == "my own note"
+    col.close()
+
+
+def test_removed_id_readded_under_an_older_epoch_still_arrives(course, tmp_path):
+    """The lock remembers a removed fact's time, so its changed return is newer than what the learner has."""
+    path = course / "decks/unit1.yaml"
+    out = build(course, tmp_path / "out", {"SOURCE_DATE_EPOCH": "1800000000"})
+    col = open_collection(tmp_path)
+    import_package(col, out / "course.apkg")
+    removed = cut_from(path, "tf-1")
+    build(course, out, {"SOURCE_DATE_EPOCH": "1800000000"})
+    path.write_text(path.read_text() + removed.replace("V3는 MoE 모델이다.", "V3는 MoE 언어 모델이다."))
+    build(course, out, {"SOURCE_DATE_EPOCH": "1700000000"})  # e.g. a rebuild from an older commit's date
+    log = import_package(col, out / "course.apkg")
+    assert len(log.updated) == 1
+    assert fields_of(col, "tf-1")["Prompt1"] == "V3는 MoE 언어 모델이다."
     col.close()

@@ -129,3 +129,39 @@ def test_bad_against_is_a_clean_error(built, tmp_path):
     result = run("diff", root, "--against", junk)
     assert result.exit_code == 1 and "not an Anki package written by quizgen" in result.stderr
     assert run("diff", root, "--against", tmp_path / "missing").exit_code == 1
+
+
+def test_a_changed_fact_type_is_warned_about_because_anki_keeps_the_old_note(tmp_path):
+    """Anki refuses to update a note whose notetype changed (a "conflict"): the warning is the only
+    way an author learns that the corrected card will never reach a learner."""
+    anki = pytest.importorskip("anki.collection", reason="the official 'anki' package is in the test extras")
+    basic = """\
+        deck: D
+        facts:
+          - id: retyped
+            question: {ko: 발표 당시 트럼프는 전직 대통령이었나?, en: Was Trump a former president then?}
+            answer: {ko: 아니다, en: No}
+        """
+    root = write_project(tmp_path / "p", {"decks/a.yaml": basic})
+    assert run("build", root, "--out", tmp_path / "v1", "--format", "apkg").exit_code == 0
+    (root / "decks/a.yaml").write_text(
+        "deck: D\nfacts:\n  - id: retyped\n    type: truefalse\n"
+        "    statement: {ko: 트럼프는 재임 중이었다., en: Trump was in office.}\n    answer: true\n",
+        encoding="utf-8",
+    )
+    result = run("diff", root, "--against", tmp_path / "v1" / "d.apkg")
+    assert result.exit_code == 0, result.output
+    assert "`retyped` changes type from basic to truefalse" in result.output
+    assert run("build", root, "--out", tmp_path / "v2", "--format", "apkg").exit_code == 0
+    col = anki.Collection(str(tmp_path / "learner.anki2"))
+    try:
+        for build in ("v1", "v2"):
+            request = anki.ImportAnkiPackageRequest(
+                package_path=str(tmp_path / build / "d.apkg"), options=anki.ImportAnkiPackageOptions()
+            )
+            log = col.import_anki_package(request).log
+        assert len(log.conflicting) == 1 and not log.updated
+        (nid,) = col.find_notes('"FactId:retyped"')
+        assert col.get_note(nid).note_type()["name"] == "quizgen Basic"  # the learner still has the old card
+    finally:
+        col.close()

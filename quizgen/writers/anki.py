@@ -39,7 +39,7 @@ FORMAT = "apkg"
 DESCRIPTION = "Anki packages, one per top-level deck"
 
 # Bump (to a later time) whenever templates or CSS change, never the fields.
-NOTETYPE_MOD = 1_764_040_000  # last change: bilingual options in one list
+NOTETYPE_MOD = 1_764_100_000  # last change: colours reach WCAG AA in light and night mode
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 ZIP_LEVEL = 1  # measured on 100,000 notes: 6% larger than level 6, 2.7x faster
 
