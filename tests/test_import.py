@@ -621,16 +621,16 @@ def test_anki_guid_is_checked_and_unique(project):
     assert "decks/b.yaml:3: anki_guid: 'x#1' is also used at decks/a.yaml:3" in result.stderr
 
 
-def test_learners_review_history_when_moving_to_the_quizgen_deck(anki, tmp_path):
+def test_learners_review_history_when_moving_to_the_quizgen_deck(anki, tmp_path, monkeypatch):
     """What README's "Already have a deck?" promises, with the real backend.
 
     A learner studied the teacher's Basic deck.  The teacher imports it and ships the quizgen build.
     1. The learner imports the build: Anki matches the kept GUIDs but will not move a note to another
        notetype, so those notes are reported as conflicting and left exactly as they were (history
        kept, no duplicates); facts that are new in the build arrive as new notes.
-    2. After Browse > Notes > Change Note Type (Basic -> quizgen Basic), the next import updates the
-       notes in place (with "Update notes: Always", or any later release that changes them), and
-       every review stays.
+    2. After Browse > Notes > Change Note Type (Basic -> quizgen Basic), an import with "Update notes:
+       Always" updates the notes in place, and every review stays (with the default "If newer" they
+       update when a later release changes them, since the learner's change is newer than the build).
     """
     from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
     from anki.import_export_pb2 import ImportAnkiPackageUpdateCondition
@@ -657,6 +657,7 @@ def test_learners_review_history_when_moving_to_the_quizgen_deck(anki, tmp_path)
     with open(root / "decks" / "vocab.yaml", "a", encoding="utf-8") as fh:  # the teacher adds a fact
         fh.write('  - id: "plum"\n    question: "plum"\n    answer: "자두"\n    source: "src"\n')
     out = tmp_path / "out"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # the build is older than the learner's change below
     assert run("build", root, "--out", out, "--format", "apkg").exit_code == 0, result.output
 
     def learner_imports(update=ImportAnkiPackageUpdateCondition.IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER):
@@ -676,6 +677,8 @@ def test_learners_review_history_when_moving_to_the_quizgen_deck(anki, tmp_path)
     request = col.models.change_notetype_info(old_notetype_id=basic["id"], new_notetype_id=quizgen_basic["id"]).input
     request.note_ids.extend(n.id for n in old)
     col.models.change_notetype_of_notes(request)
+    log = learner_imports()  # the default: the changed notes are newer than the build, so nothing updates yet
+    assert (len(log.conflicting), len(log.new), len(log.updated)) == (0, 0, 0) and len(log.duplicate) == 3
     log = learner_imports(ImportAnkiPackageUpdateCondition.IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_ALWAYS)
     assert (len(log.conflicting), len(log.new), len(log.updated)) == (0, 0, 2)
     assert col.note_count() == 3
