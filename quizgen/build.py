@@ -305,6 +305,21 @@ def build(project: Project, out: str, formats, options: Options | None = None) -
     return written
 
 
+def update_lock(project_dir: str, write: bool = True) -> tuple[Project, Lock]:
+    """Stamp every note as a build would, without writing any output; save the lock when `write`.
+
+    The packages go to a throwaway folder: the lock is whatever the apkg writer stamps, so this
+    cannot disagree with a real build.  `Lock.differences()` then says what was stale."""
+    epoch = source_date_epoch()
+    project = load_fast(find_root(project_dir))
+    lock = Lock.load(project.root, epoch if epoch is not None else int(time.time()))
+    with tempfile.TemporaryDirectory(prefix="quizgen-lock-") as tmp:
+        registry()["apkg"].write(project, tmp, Options(lock=lock, epoch=epoch))
+    if write and lock.changed:
+        lock.save()
+    return project, lock
+
+
 def write_changes(tmp: str, project: Project, extra: dict, digests: dict[str, str]) -> str:
     """CHANGES.md: what importing these packages will do, compared with the previous build.
 
