@@ -106,6 +106,7 @@ def load_fact_file(root: str, rel: str, languages, source_ids) -> tuple[FactFile
 def check_unique_ids(files: list[FactFile]) -> list[Problem]:
     """Every id once in the project; the ids of facts rejected for other problems take part too."""
     seen: dict[str, tuple[str, int]] = {}
+    guids: dict[str, tuple[str, int]] = {}  # two notes with one GUID in a package: Anki would keep only one
     problems = []
     for f in files:
         entries = [(fact.id, fact.line) for fact in f.facts]
@@ -117,6 +118,14 @@ def check_unique_ids(files: list[FactFile]) -> list[Problem]:
                 problems.append(Problem(f.path, line, f"duplicate id {fid!r} (first used at {path}:{first})"))
             else:
                 seen[fid] = (f.path, line)
+        for fact in f.facts:
+            if fact.anki_guid and fact.anki_guid in guids:
+                path, line = guids[fact.anki_guid]
+                problems.append(
+                    Problem(f.path, fact.line, f"anki_guid: {fact.anki_guid!r} is also used at {path}:{line}")
+                )
+            elif fact.anki_guid:
+                guids[fact.anki_guid] = (f.path, fact.line)
     return problems
 
 

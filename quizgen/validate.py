@@ -40,6 +40,7 @@ def whole(pattern: str) -> re.Pattern:
 ID_RE = whole(spec.ID_PATTERN)
 LANG_RE = whole(spec.LANG_PATTERN)
 URL_RE = whole(spec.URL_PATTERN)
+ANKI_GUID_RE = whole(spec.ANKI_GUID_PATTERN)
 
 COMMON_KEYS = spec.COMMON_FACT_KEYS
 # Keys allowed per type: those it requires, then those only it may have (a choice fact's `options`, `shuffle`).
@@ -483,6 +484,12 @@ def parse_fact(
     fields["tags"] = tuple(dict.fromkeys(sys.intern(t) for t in tags if t))
     if "image" in keys:
         fields["image"] = check_image(c, keys["image"][1], root)
+    if "anki_guid" in keys:
+        guid = c.scalar(keys["anki_guid"][1], "anki_guid")
+        if guid is not None and not ANKI_GUID_RE.match(guid):
+            c.error(keys["anki_guid"][1], "anki_guid: must be printable ASCII without spaces (an Anki note's GUID)")
+        elif guid is not None:
+            fields["anki_guid"] = guid
     if "lint" in keys:
         fields["lint_ignore"] = parse_lint(c, keys["lint"][1]) or ()
     if len(c.problems) > start or "id" not in fields:

@@ -45,7 +45,7 @@ def test_many_cloze_deletions_check_lint_and_html_fast(project):
 
 def test_cloze_answers_is_linear_in_the_number_of_deletions():
     from quizgen.model import NEUTRAL, Fact, Text
-    from quizgen.writers.html import Lang, cloze_answers
+    from quizgen.papers import Lang, cloze_answers
 
     text = " ".join(f"{{{{c{i % 500 + 1}::w{i}}}}}" for i in range(10_000))  # 106 s before
     fact = Fact(id="x", type="cloze", deck="D", path="decks/a.yaml", line=1, text=Text(((NEUTRAL, text),)))
