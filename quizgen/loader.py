@@ -62,6 +62,7 @@ _SIMPLE_ESCAPES = {"0": "\0", "a": "\a", "b": "\b", "v": "\v", "f": "\f", "r": "
 # An anchor, alias or tag can only start a token: at a line start, after a blank or a flow indicator.
 _MARKER_HINT = re.compile(r"(?:^|[\s\[\]{},:?-])[&*!]", re.M)
 REPLACEMENT = "\ufffd"
+_CONTENT_LINE = re.compile(r"^[ \t]*[^\s#]", re.M)
 
 
 class _PlainLoader(_BaseLoader):  # type: ignore[misc,valid-type]
@@ -397,7 +398,7 @@ def parse_yaml(text: str, rel: str) -> Loaded:
     if "\\" in text and _ESCAPE_HINT.search(text):
         text, found = _escaped_controls(text, rel)
         problems += found
-    if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.split("\n")):
+    if not _CONTENT_LINE.search(text):  # only blank lines and comments
         return Loaded(None, problems + [Problem(rel, 1, "file is empty")])
     alias = False
     if ("&" in text or "*" in text or "!" in text) and _MARKER_HINT.search(text):
