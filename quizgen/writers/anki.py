@@ -277,7 +277,7 @@ def file_rows(fact_file: FactFile, project: Project) -> dict:
                 fact.id,
                 digest,
                 ids.note_id(project.id, fact.id),
-                ids.note_guid(project.id, fact.id),
+                fact.anki_guid or ids.note_guid(project.id, fact.id),  # an imported note keeps its GUID
                 model_id,
                 tags,
                 flds,
