@@ -23,6 +23,7 @@ one same-origin script, and cards are shown in sandboxed frames without scripts.
 
 from __future__ import annotations
 
+import functools
 import json
 import mimetypes
 import os
@@ -147,7 +148,9 @@ class Site:
 # pages
 
 
+@functools.lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
+    """One environment for the server's life: its template is compiled once, not on every request."""
     return jinja2.Environment(loader=jinja2.FileSystemLoader(SHIPPED), autoescape=True, keep_trailing_newline=True)
 
 

@@ -524,3 +524,22 @@ def test_open_pages_follow_every_save_in_chromium(tmp_path):
     print("\nserve: save -> page updated in Chromium: " + ", ".join(f"{t * 1000:.0f} ms" for t in timings))
     print("serve: of which rebuilding: " + ", ".join(f"{float(t) * 1000:.0f} ms" for t in builds))
     assert max(timings) < 5  # generous under a loaded CI machine; the figures above are the measure
+
+
+def test_a_busy_port_or_a_missing_project_is_a_clean_error(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = subprocess.run(
+            [QUIZGEN, "serve", str(course(tmp_path / "course")), "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "TMPDIR": str(tmp_path)},
+        )
+    assert proc.returncode == 1 and f"cannot listen on 127.0.0.1:{port}" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not list(tmp_path.glob("quizgen-serve-*"))  # its private build folder is gone
+    proc = subprocess.run([QUIZGEN, "serve", str(tmp_path / "nowhere")], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1 and "nowhere" in proc.stderr and "Traceback" not in proc.stderr
