@@ -227,6 +227,8 @@ def label(name: str, note: Note, langs: dict[str, str]) -> str:
         "Answer": "answer",
         "Options": "options",
         "Explanation": "explanation",
+        "Hint": "hint",
+        "Audio": "audio",
     }
     for prefix, word in base.items():
         if name.startswith(prefix) and name[-1] in "12":
@@ -239,6 +241,8 @@ def label(name: str, note: Note, langs: dict[str, str]) -> str:
         "SourcePublisher": "source publisher",
         "Quote": "quote",
         "Image": "image",
+        "Citations": "source",  # a fact's several citations, rendered together
+        "Reverse": "reverse card",
     }.get(name, name)
 
 

@@ -305,7 +305,7 @@ class Pages:
     def __init__(self, project: Project, options: Options):
         self.project = project
         self.options = options
-        self.lang = Lang(project, options.lang)
+        self.lang = Lang(project, options.lang or "both")
         self.env = environment(project)
         self.css, warnings = templating.stylesheet(self.env)
         options.report.setdefault("warnings", []).extend(warnings)
