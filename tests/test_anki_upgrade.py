@@ -26,12 +26,11 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, write_project
 from test_anki import FACTS, PNG, SOURCES, answer_all, import_package, open_collection
 
 from quizgen import ids
 from quizgen.writers import anki as writer
-from conftest import write_project
 
 anki = pytest.importorskip("anki.collection", reason="the official 'anki' package is in the test extras")
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest  # noqa: E402
