@@ -165,3 +165,17 @@ def test_merge_upgrades_the_notetypes_in_place_and_keeps_every_review(learner, t
     log = import_with(col, later)
     assert len(log.updated) == 1 and not log.conflicting and not log.new
     assert state(col)["notetypes"] == 4 and state(col)["revlog"] == before["revlog"]
+
+
+def test_diff_against_the_old_package_says_how_to_upgrade(tmp_path):
+    from conftest import run
+
+    code = old_code(tmp_path)
+    root = write_project(tmp_path / "course", {"decks/unit1.yaml": FACTS, "img/dot.png": PNG}, SOURCES)
+    old = build_with(code, root, tmp_path / "old", 1_700_000_000)
+    result = run("diff", root, "--against", old)
+    assert result.exit_code == 0, result.output
+    assert "warning: the notetypes' field layout changes (quizgen Basic 17 -> 24 fields" in result.output
+    assert "'Merge note types'" in result.output
+    same = build_with(None, root, tmp_path / "new", 1_700_000_100)
+    assert "field layout" not in run("diff", root, "--against", same).output
