@@ -51,6 +51,8 @@ print("split", t1 - t0, time.perf_counter() - t1)
 
 def generate(root: str, n: int) -> None:
     os.makedirs(os.path.join(root, "decks"), exist_ok=True)
+    with open(os.path.join(root, "quizgen.yaml"), "w", encoding="utf-8") as fh:
+        fh.write("id: scale-benchmark-0001\n")  # build requires a project identity
     with open(os.path.join(root, "decks", "sources.yaml"), "w", encoding="utf-8") as fh:
         fh.write("bench:\n  title: Generated benchmark source\n  url: https://example.org/bench\n")
     per_file = [n // FILES + (1 if i < n % FILES else 0) for i in range(FILES)]

@@ -30,6 +30,7 @@ from .errors import QuizgenError, UsageProblem
 from .loader import inside
 from .lock import LOCK_FILE, Lock
 from .model import Project
+from .plain import fact_file_from_plain, fact_file_to_plain, plain_leaf
 from .project import CONFIG_FILE, find_root, load_fact_file, load_project
 from .writers import Options, registry
 
@@ -95,7 +96,7 @@ def cached_loader(cache: Cache | None, keys: dict[str, str], workers: int | None
             except OSError:
                 key = ""
             keys[rel] = key
-            hit = cache.get(key) if cache is not None and key else None
+            hit = cache.get(key, fact_file_from_plain) if cache is not None and key else None
             if hit is not None and all(image_ok(root, f.image) for f in hit.facts if f.image):
                 results[rel] = (hit, [])
             else:
@@ -111,7 +112,7 @@ def cached_loader(cache: Cache | None, keys: dict[str, str], workers: int | None
         for rel, (fact_file, problems) in zip(todo, parsed):
             results[rel] = (fact_file, problems)
             if cache is not None and fact_file is not None and keys.get(rel):
-                cache.put(keys[rel], fact_file)
+                cache.put(keys[rel], fact_file_to_plain(fact_file), plain_leaf)
         return [results[rel] for rel in rels]
 
     return load
@@ -139,15 +140,15 @@ def cached_memo(cache: Cache, keys: dict[str, str], project: Project):
     sources = sorted((s.id, s.title, s.url, s.date, s.publisher) for s in project.sources.values())
     context = digest(getattr(project, "id", ""), project.languages, sources)
 
-    def memo(kind: str, fact_file, compute):
+    def memo(kind: str, fact_file, compute, check=None):
         base = keys.get(fact_file.path)
-        if not base:
+        if not base or check is None:  # only a result the writer can check is ever reused
             return compute()
         images = sorted({f.image for f in fact_file.facts if f.image})
         images = [(rel, file_digest(os.path.join(project.root, rel))) for rel in images]
         key = digest(kind, base, context, images)
         value = cache.get(key)
-        if value is None:
+        if value is None or not check(value):
             value = compute()
             cache.put(key, value)
         return value
@@ -211,7 +212,7 @@ def previous_packages(out: str, cache: Cache | None):
     if not paths:
         return None
     keys = cache.get(packages_key(paths)) if cache is not None else None
-    if isinstance(keys, dict):
+    if type(keys) is dict and all(type(v) is str for v in keys.values()):
         return paths, keys
     try:
         return paths, packages_snapshot(paths, keys=True)
@@ -293,8 +294,7 @@ def build(project: Project, out: str, formats, options: Options | None = None) -
                 options.progress(f"writing {name}")
             written += writers[name].write(project, tmp, options)
         if options.extra.get("previous") is not None and "note_digests" in options.report:
-            packages = [rel for rel in written if rel.endswith(".apkg")]
-            written.append(write_changes(tmp, packages, options.extra, options.report["note_digests"]))
+            written.append(write_changes(tmp, project, options.extra, options.report["note_digests"]))
         publish(tmp, out, written)
     except OSError as exc:
         raise QuizgenError(f"build failed, nothing in {out} was changed: {exc}") from None
@@ -306,18 +306,19 @@ def build(project: Project, out: str, formats, options: Options | None = None) -
     return written
 
 
-def write_changes(tmp: str, packages: list[str], extra: dict, digests: dict[str, str]) -> str:
+def write_changes(tmp: str, project: Project, extra: dict, digests: dict[str, str]) -> str:
     """CHANGES.md: what importing these packages will do, compared with the previous build.
 
-    Only notes whose digests differ are read in full, from the old packages and from the new ones
-    just written, so this stays cheap at 100,000 notes."""
-    from .diff import compare, packages_snapshot, render
+    Only notes whose digests differ are read in full: old ones from the old packages, new ones
+    made again (for their fact files only) by the Anki writer's own code, so this stays cheap at
+    100,000 notes."""
+    from .diff import compare, packages_snapshot, project_snapshot, render
 
     previous = extra["previous"]
     changed_ids = {fact_id for fact_id, d in digests.items() if previous.get(fact_id) != d}
     differing = (changed_ids | (set(previous) - set(digests))) & set(previous)
     old = packages_snapshot(extra["previous_paths"], only=differing) if differing else {}
-    new = packages_snapshot([os.path.join(tmp, p) for p in packages], only=changed_ids) if changed_ids else {}
+    new = project_snapshot(project, only=changed_ids) if changed_ids else {}
     unchanged = len(digests) - len(changed_ids)
     text = render(compare(old, new, unchanged), "markdown")
     text = text.replace("# Changes", "# Changes since the previous build", 1)

@@ -51,14 +51,18 @@ Snapshot = dict  # fact id -> Note
 # the two sides
 
 
-def project_snapshot(project: Project) -> Snapshot:
+def project_snapshot(project: Project, only: set[str] | None = None) -> Snapshot:
+    """The notes the Anki writer makes of `project` (of the facts in `only`, when given)."""
     from .writers.anki import FIELDS, file_rows
 
     snap: Snapshot = {}
     for fact_file in project.files:
+        if only is not None and not any(f.id in only for f in fact_file.facts):
+            continue
         rows = file_rows(fact_file, project)
         for fact_id, _digest, _nid, _guid, mid, _tags, flds, *_ in rows["notes"]:
-            snap[fact_id] = Note(rows["deck"], TYPE_BY_MODEL[mid], flds, FIELDS)
+            if only is None or fact_id in only:
+                snap[fact_id] = Note(rows["deck"], TYPE_BY_MODEL[mid], flds, FIELDS)
     return snap
 
 

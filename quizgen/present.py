@@ -8,10 +8,12 @@ output format.
 
 from __future__ import annotations
 
+import os
 import random
 import re
 
-from .model import Fact, Text
+from . import ids
+from .model import Fact, FactFile, Text
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -112,3 +114,19 @@ def points_text(points: float) -> str:
 def display_width(text: str) -> int:
     """Rough printed width in half-em units: CJK characters count twice."""
     return len(text) + len(_WIDE.findall(text))
+
+
+def output_stems(files: tuple[FactFile, ...]) -> dict[str, str]:
+    """Fact file path -> output stem: 'decks/moe.yaml' -> 'moe', 'decks/unit/a.yaml' -> 'unit-a'; never two alike."""
+    stems: dict[str, str] = {}
+    used: set[str] = set()
+    for f in sorted(files, key=lambda f: f.path):
+        rel = f.path[len("decks/") :] if f.path.startswith("decks/") else f.path
+        base = ids.slug(os.path.splitext(rel)[0].replace("/", "-")) or "quiz"
+        stem, n = base, 1
+        while stem in used:
+            n += 1
+            stem = f"{base}-{n}"
+        used.add(stem)
+        stems[f.path] = stem
+    return stems

@@ -36,7 +36,6 @@ KINDS = ("choice", "truefalse", "open")
 FORM_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 MAX_CHOICE_OPTIONS = 5  # ①-⑤ as the issue and Korean exams have them
 MAX_OPEN_POINTS = 30  # more score bubbles than this is no longer a row a teacher can mark
-CIRCLED = "①②③④⑤⑥⑦⑧⑨"
 TRUTH = (("O", "○"), ("X", "×"))
 
 # Geometry (mm).  Markers: 10 mm ArUco squares, far enough in from the edges that a copier's 110% zoom
@@ -130,7 +129,7 @@ def answer_values(kinds: dict[str, int]) -> list[tuple[str, str]]:
     """(value, printed label) of the answer bubbles for one sheet row."""
     values: list[tuple[str, str]] = []
     if "choice" in kinds:
-        values += [(str(i + 1), CIRCLED[i]) for i in range(kinds["choice"])]
+        values += [(str(i + 1), str(i + 1)) for i in range(kinds["choice"])]  # the ring makes it ①
     if "truefalse" in kinds:
         values += list(TRUTH)
     return values

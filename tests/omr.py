@@ -288,6 +288,8 @@ def fill_in(image, sheet, dpi, rnd, student="", form="", answers=None, scores=No
             pen.fill(b, grey=rnd.randint(15, 60))
         elif style == "pencil":
             pen.fill(b, grey=rnd.randint(80, 115))
+        elif style == "faint":  # a hard pencil pressed lightly
+            pen.fill(b, grey=rnd.randint(130, 175))
         elif style == "tick":
             pen.tick(b, grey=rnd.randint(20, 70))
         else:

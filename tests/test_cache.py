@@ -77,16 +77,16 @@ def test_corrupt_cache_is_ignored(tmp_path):
     out = tmp_path / "out"
     build(root, out)
     good = package(out)
-    entries = sorted((out / DIRNAME).rglob("*.pickle"))
+    entries = sorted(p for p in (out / DIRNAME).rglob("*.json") if p.name != "manifest.json")
     assert entries
     for i, entry in enumerate(entries):
         data = bytearray(entry.read_bytes())
         if i % 3 == 0:
             data = data[: len(data) // 2]  # truncated
         elif i % 3 == 1:
-            data[-5] ^= 0xFF  # one flipped byte: pickle would load it, the checksum catches it
+            data[-5] ^= 0xFF  # one flipped byte: JSON might still parse, the MAC catches it
         else:
-            data = b"not a pickle at all"
+            data = b"not an entry at all"
         entry.write_bytes(bytes(data))
     (out / DIRNAME / "manifest.json").write_text("{broken")
     (root / "decks" / "topic-0.yaml").write_text((root / "decks" / "topic-0.yaml").read_text())  # touch

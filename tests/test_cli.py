@@ -98,8 +98,11 @@ def test_entry_point_reports_bad_input_without_traceback(tmp_path):
 
 def test_unknown_format_is_a_usage_error(tmp_path):
     root = example(tmp_path)
-    result = run("build", root, "--format", "pdf")
-    assert result.exit_code == 2 and "unknown format 'pdf' (available: apkg, html, sheet, all)" in result.stderr
+    from quizgen.writers import registry
+
+    result = run("build", root, "--format", "docx")
+    available = ", ".join(registry())
+    assert result.exit_code == 2 and f"unknown format 'docx' (available: {available}, all)" in result.stderr
 
 
 def test_missing_libyaml_is_said_clearly(tmp_path, monkeypatch):

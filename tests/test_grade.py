@@ -527,3 +527,60 @@ def test_build_writes_the_sheet_and_grade_marks_it_from_the_command_line(tmp_pat
     assert (out / "report.html").read_text(encoding="utf-8").count("<svg") == 1
     bad = run("grade", root, "--quiz", "exmaple", scans, "--out", out)
     assert bad.exit_code == 1 and "no such quiz" in bad.output and "example" in bad.output
+
+
+def reading_of(sheet, marks: dict, code=None):
+    """A Reading as the scanner would give it: fill 1.0 for the marked bubbles, given fills for others."""
+    fills = []
+    for b in sheet["bubbles"]:
+        where = b.get("digit") if b["kind"] == "student" else b.get("question", 0)
+        fills.append(marks.get((b["kind"], where, b["value"]), 0.0))
+    return scanner.Reading("ok", [0, 1, 2, 3], fills, code or sheet["code"], 1.0)
+
+
+def test_a_number_that_is_choice_on_one_form_and_truefalse_on_the_other():
+    from quizgen.sheet import Item, SheetQuiz
+
+    a = (Item(1, "choice", 2, 4, "3", "c1"), Item(2, "truefalse", 1, 2, "X", "t1"))
+    b = (Item(1, "truefalse", 1, 2, "X", "t1"), Item(2, "choice", 2, 4, "1", "c1", order=(2, 0, 1, 3)))
+    quiz = SheetQuiz("mixed", (("en", "Mixed"),), (("A", a), ("B", b)))
+    sheet = sheets.layout(quiz)
+    for n in (1, 2):  # both rows carry ①-④ and ○ ×
+        assert [x["value"] for x in sheet["bubbles"] if x.get("question") == n] == ["1", "2", "3", "4", "O", "X"]
+    student = {("student", d, "1"): 1.0 for d in range(1, 6)}
+    on_b = {**student, ("form", 0, "B"): 1.0, ("answer", 1, "X"): 1.0, ("answer", 2, "1"): 1.0}
+    graded = score.grade_reading(reading_of(sheet, on_b), sheet, quiz, "b.png", 1, score.Decisions())
+    assert (graded.form, graded.score, graded.max, graded.issues) == ("B", 3, 3, [])
+    # an answer bubble this form does not have at that number is not silently ignored
+    stray = {**on_b, ("answer", 1, "2"): 1.0}
+    graded = score.grade_reading(reading_of(sheet, stray), sheet, quiz, "b.png", 1, score.Decisions())
+    assert graded.score is None and [i.reason for i in graded.issues] == ["two marks (2, X)"]
+    stray = {**student, ("form", 0, "A"): 1.0, ("answer", 1, "O"): 1.0, ("answer", 2, "O"): 1.0}
+    graded = score.grade_reading(reading_of(sheet, stray), sheet, quiz, "a.png", 1, score.Decisions())
+    assert [i.reason for i in graded.issues] == ["mark outside this form's options (O)"]
+    assert graded.answers == {1: "?", 2: "O"}
+
+
+def test_a_decision_for_a_form_that_does_not_exist_stays_in_review():
+    quiz = omr.make_quiz(forms=2, choice=3, truefalse=0, open_=0)
+    sheet = sheets.layout(quiz)
+    marks = {("student", d, "4"): 1.0 for d in range(1, 6)}
+    graded = score.grade_reading(reading_of(sheet, marks), sheet, quiz, "x.png", 1, score.Decisions())
+    assert [i.reason for i in graded.issues] == ["form not marked"] and graded.score is None
+    decided = score.Decisions([score.Issue("x.png", 1, "", about="form", decision="C")])
+    graded = score.grade_reading(reading_of(sheet, marks), sheet, quiz, "x.png", 1, decided)
+    assert graded.issues[0].reason.startswith("unknown form 'C'") and graded.score is None
+    decided = score.Decisions([score.Issue("elsewhere/x.png", 1, "", about="form", decision="b")])
+    graded = score.grade_reading(reading_of(sheet, marks), sheet, quiz, "x.png", 1, decided)
+    assert graded.form == "B" and graded.score == 0 and not graded.needs_review
+
+
+def test_wrong_code_is_refused_unless_the_teacher_says_grade():
+    quiz = omr.make_quiz(forms=1, choice=3, truefalse=0, open_=0)
+    sheet = sheets.layout(quiz)
+    marks = {("student", d, "2"): 1.0 for d in range(1, 6)}
+    result = score.grade_reading(reading_of(sheet, marks, code="abcdef"), sheet, quiz, "x.png", 1, score.Decisions())
+    assert isinstance(result, score.Issue) and result.about == "code" and "read abcdef" in result.measured
+    decided = score.Decisions([score.Issue("x.png", 1, "", about="code", decision="grade")])
+    result = score.grade_reading(reading_of(sheet, marks, code="abcdef"), sheet, quiz, "x.png", 1, decided)
+    assert result.student == "22222" and result.score == 0

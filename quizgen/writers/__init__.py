@@ -32,9 +32,11 @@ class Options:
     lock: object = None  # anki: the project's Lock (note modification times)
     epoch: int | None = None  # SOURCE_DATE_EPOCH, for timestamps inside packages
     progress: object = None  # callable(str) for progress lines, or None
-    memo: Callable = field(default=lambda kind, fact_file, compute: compute())
-    # memo(kind, fact_file, compute): a writer's pure per-file work, e.g. memo("anki-rows", f, lambda: rows(f)).
-    # The build passes one that caches the result; writers never see the cache itself.
+    memo: Callable = field(default=lambda kind, fact_file, compute, check=None: compute())
+    # memo(kind, fact_file, compute, check): a writer's pure per-file work, e.g.
+    # memo("anki-rows", f, lambda: rows(f), valid_rows).  The build passes one that caches the result
+    # as plain data (JSON: lists, dicts, str, int, bool, None); a stored copy is reused only when
+    # check(value) is true, so a writer states the shape of what it computes and never sees the cache.
     report: dict = field(default_factory=dict)  # what writers tell the build about their output (note digests)
     extra: dict = field(default_factory=dict)
 

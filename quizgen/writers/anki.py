@@ -64,6 +64,7 @@ FIELDS = (
 )  # fmt: skip
 FIRST_LAYOUT = FIELDS[:17]  # what packages built before the final layout have
 SORT_FIELD = FIELDS.index("FactId")
+TYPE_BY_ID = {mid: kind for kind, mid in ids.NOTETYPE_IDS.items()}
 NOTETYPE_NAMES = {
     "basic": "quizgen Basic",
     "choice": "quizgen Multiple choice",
@@ -418,6 +419,44 @@ def deck_descriptions(files: list[FactFile], project: Project, variant: str) -> 
     return {deck: "<br><br>".join(parts) for deck, parts in found.items()}
 
 
+_INT64 = range(-(2**63), 2**63)
+MEDIA_NAME = re.compile(r"qg-[0-9a-f]{20}(\.[^/\x00]*)?")
+
+
+def valid_rows(value) -> bool:
+    """Whether `value` has exactly the shape `file_rows` returns (as plain data: lists for tuples).
+
+    The build reuses a stored copy of a file's rows only when this holds, so a damaged or odd
+    copy is recomputed rather than written into a package."""
+    if type(value) is not dict or value.keys() != {"deck", "notes", "media"} or type(value["deck"]) is not str:
+        return False
+    media, notes = value["media"], value["notes"]
+    if type(media) is not dict or type(notes) not in (list, tuple):
+        return False
+    for name, rel in media.items():  # media paths are read from the project: never absolute, never '..'
+        if type(rel) is not str or not rel or rel.startswith("/") or "\0" in rel or ".." in rel.split("/"):
+            return False
+        if not MEDIA_NAME.fullmatch(name):
+            return False
+    for row in notes:
+        if type(row) not in (list, tuple) or tuple(map(type, row)) not in _ROW_TYPES:
+            return False
+        nid, mid, csum, cards = row[2], row[4], row[8], row[9]
+        if nid not in _INT64 or mid not in TYPE_BY_ID or csum not in _INT64:
+            return False
+        for card in cards:
+            if type(card) not in (list, tuple) or len(card) != 2:
+                return False
+            if type(card[0]) is not int or type(card[1]) is not int or card[0] not in _INT64 or card[1] not in _INT64:
+                return False
+    return True
+
+
+# (fact id, digest, note id, guid, notetype id, tags, fields, sort field, checksum, cards): as computed, and as
+# stored (JSON has lists for tuples)
+_ROW_TYPES = {(str, str, int, str, int, str, str, str, int, seq) for seq in (list, tuple)}
+
+
 def write_package(
     path: str, files: list[FactFile], project: Project, options: Options, models, variant: str = ""
 ) -> None:
@@ -451,7 +490,9 @@ def write_package(
         position = 0
         digests = options.report.setdefault("note_digests", {})  # fact id -> content digest, for the build
         for fact_file in files:
-            rows = options.memo(f"anki-rows:{variant}", fact_file, lambda f=fact_file: file_rows(f, project, variant))
+            rows = options.memo(
+                f"anki-rows:{variant}", fact_file, lambda f=fact_file: file_rows(f, project, variant), valid_rows
+            )
             did = ids.deck_id(rows["deck"])
             for row in rows["notes"]:
                 digests[row[0]] = row[1]

@@ -32,7 +32,16 @@ from markupsafe import Markup
 from .. import ids, templating
 from ..errors import QuizgenError
 from ..model import CLOZE_RE, NEUTRAL, Fact, FactFile, Project, Text
-from ..present import LABELS, LETTERS, TRUTH_LABELS, display_width, option_order, shuffled_options, truth_words
+from ..present import (
+    LABELS,
+    LETTERS,
+    TRUTH_LABELS,
+    display_width,
+    option_order,
+    output_stems,
+    shuffled_options,
+    truth_words,
+)
 from . import Options
 
 FORMAT = "html"
@@ -78,22 +87,6 @@ def data_uri(path: str) -> str:
     mime = IMAGE_TYPES.get(ext) or mimetypes.guess_type(path)[0] or "application/octet-stream"
     with open(path, "rb") as fh:
         return f"data:{mime};base64,{base64.b64encode(fh.read()).decode('ascii')}"
-
-
-def output_stems(files: tuple[FactFile, ...]) -> dict[str, str]:
-    """Fact file path -> output stem: 'decks/moe.yaml' -> 'moe', 'decks/unit/a.yaml' -> 'unit-a'; never two alike."""
-    stems: dict[str, str] = {}
-    used: set[str] = set()
-    for f in sorted(files, key=lambda f: f.path):
-        rel = f.path[len("decks/") :] if f.path.startswith("decks/") else f.path
-        base = ids.slug(os.path.splitext(rel)[0].replace("/", "-")) or "quiz"
-        stem, n = base, 1
-        while stem in used:
-            n += 1
-            stem = f"{base}-{n}"
-        used.add(stem)
-        stems[f.path] = stem
-    return stems
 
 
 # ---------------------------------------------------------------------------
