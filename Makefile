@@ -7,7 +7,7 @@ SHARED_SOURCES ?= ../shared/sources
 .PHONY: build test bench check clean
 
 build: $(VENV)/.installed
-	$(BIN)/quizgen build . --out dist
+	$(BIN)/quizgen build . --out dist --format all
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -15,6 +15,7 @@ and the loaded model is then frozen out of later collections.
 
 from __future__ import annotations
 
+import base64
 import difflib
 import gc
 import os
@@ -54,6 +55,24 @@ def source_date_epoch() -> int | None:
         return int(value)
     except ValueError:
         raise QuizgenError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {value!r}") from None
+
+
+def usable_formats(formats, chosen: list[str], warnings: list[str]) -> list[str]:
+    """Drop the writers that cannot run here (the PDF writer without a browser): a format asked
+    for by name fails with the writer's reason, one that came with `all` is skipped with a warning."""
+    writers = registry()
+    named = set(formats or ()) - {"all"}
+    usable = []
+    for name in chosen:
+        check = getattr(writers[name], "available", None)
+        why = check() if check else None
+        if why is None:
+            usable.append(name)
+        elif name in named:
+            raise QuizgenError(f"--format {name}: {why}")
+        else:
+            warnings.append(f"{name} skipped: {why}")
+    return usable
 
 
 def resolve_formats(formats) -> list[str]:
@@ -156,6 +175,26 @@ def cached_memo(cache: Cache, keys: dict[str, str], project: Project):
     return memo
 
 
+def content_memo(cache: Cache):
+    """The `Options.memo_content` of a cached build: bytes keyed by a digest of everything they depend on
+    (a printed PDF by its page's HTML and the browser), reused across builds.  The cache holds plain
+    data only, so the bytes are stored as base64 text and anything else found there is a miss."""
+
+    def memo(kind: str, key: str, compute):
+        full = digest(code_fingerprint(), "content", kind, key)
+        stored = cache.get(full)
+        if type(stored) is str:
+            try:
+                return base64.b64decode(stored, validate=True)
+            except ValueError:
+                pass
+        value = compute()
+        cache.put(full, base64.b64encode(value).decode("ascii"))
+        return value
+
+    return memo
+
+
 # ---------------------------------------------------------------------------------------
 # the no-op check
 
@@ -225,7 +264,8 @@ def build_project(
 ) -> Result:
     """Load, validate and build PROJECT into OUT; the CLI's `build`."""
     options = options or Options()
-    chosen = resolve_formats(formats)
+    warnings = options.report.setdefault("warnings", [])
+    chosen = usable_formats(formats, resolve_formats(formats), warnings)
     if options.epoch is None:
         options.epoch = source_date_epoch()
     forget_digests()
@@ -236,7 +276,8 @@ def build_project(
         manifest = cache.read_manifest()
         before = input_fingerprint(root, chosen, options, manifest.get("images"))
         if manifest.get("inputs") == before and outputs_intact(out, manifest.get("outputs", {})):
-            return Result(sorted(manifest["outputs"]), int(manifest.get("facts", 0)), up_to_date=True)
+            facts = int(manifest.get("facts", 0))
+            return Result(sorted(manifest["outputs"]), facts, up_to_date=True, warnings=list(warnings))
     previous = previous_packages(out, cache) if "apkg" in chosen else None
     if previous is not None:
         options.extra["previous_paths"], options.extra["previous"] = previous
@@ -244,6 +285,7 @@ def build_project(
     project = load_fast(root, cache, keys)
     if cache is not None:
         options.memo = cached_memo(cache, keys, project)
+        options.memo_content = content_memo(cache)
     written = build(project, out, chosen, options)
     stats = {}
     if cache is not None:
@@ -304,6 +346,21 @@ def build(project: Project, out: str, formats, options: Options | None = None) -
     if isinstance(lock, Lock) and lock.changed:
         lock.save()
     return written
+
+
+def update_lock(project_dir: str, write: bool = True) -> tuple[Project, Lock]:
+    """Stamp every note as a build would, without writing any output; save the lock when `write`.
+
+    The packages go to a throwaway folder: the lock is whatever the apkg writer stamps, so this
+    cannot disagree with a real build.  `Lock.differences()` then says what was stale."""
+    epoch = source_date_epoch()
+    project = load_fast(find_root(project_dir))
+    lock = Lock.load(project.root, epoch if epoch is not None else int(time.time()))
+    with tempfile.TemporaryDirectory(prefix="quizgen-lock-") as tmp:
+        registry()["apkg"].write(project, tmp, Options(lock=lock, epoch=epoch))
+    if write and lock.changed:
+        lock.save()
+    return project, lock
 
 
 def write_changes(tmp: str, project: Project, extra: dict, digests: dict[str, str]) -> str:

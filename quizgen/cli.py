@@ -16,11 +16,12 @@ import sys
 import click
 
 from . import __version__
-from .build import build_project, resolve_formats
-from .errors import QuizgenError
+from .build import build_project, resolve_formats, update_lock
+from .errors import Problem, QuizgenError
 from .ids import new_project_id
 from .importers.command import import_command
 from .lint import RULES, lint
+from .lock import LOCK_FILE
 from .present import display_width
 from .project import load_project
 from .quotes import check_quotes
@@ -206,6 +207,38 @@ def init(directory):
 
 
 @cli.command()
+@click.argument("project", default=".", type=click.Path(file_okay=False))
+@click.option("--check", "check_only", is_flag=True, help="Change nothing; exit 1 when quizgen.lock is stale.")
+def lock(project, check_only):
+    """Bring quizgen.lock up to date with the facts, without building.
+
+    A stale lock (facts edited, added or removed since it was written) makes
+    fresh clones build different packages; `--check` is for CI and the
+    pre-commit hook.
+
+    \b
+    Examples:
+      quizgen lock && git add quizgen.lock
+      quizgen lock --check
+    """
+    proj, state = update_lock(project, write=not check_only)
+    new, changed, removed = state.differences()
+    if not (new or changed or removed):
+        click.echo(f"quizgen.lock is up to date ({len(state.entries)} notes)")
+        return
+    if not check_only:
+        click.echo(f"quizgen.lock updated: {len(new)} new, {len(changed)} changed, {len(removed)} removed notes")
+        return
+    where = {f.id: f for f in proj.facts}
+    problems = [Problem(where[i].path, where[i].line, f"fact {i!r} is not in quizgen.lock yet") for i in new]
+    problems += [
+        Problem(where[i].path, where[i].line, f"fact {i!r} changed since quizgen.lock was written") for i in changed
+    ]
+    problems += [Problem(LOCK_FILE, 0, f"fact {i!r} is in quizgen.lock but no longer in the decks") for i in removed]
+    raise QuizgenError("quizgen.lock is stale: run 'quizgen lock' (or 'quizgen build') and commit it", problems)
+
+
+@cli.command()
 @click.option(
     "--copy", "dest", required=True, type=click.Path(file_okay=False), help="Folder to copy the shipped templates into."
 )
@@ -227,12 +260,38 @@ def templates(dest, force):
 
 
 @cli.command()
+@click.argument("project", default=".", type=click.Path(file_okay=False))
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port.")
+@click.option("--format", "formats", multiple=True, metavar="FORMAT", help="Formats to preview (default: all but pdf).")
+def serve(project, port, formats):
+    """Preview PROJECT live at http://127.0.0.1:PORT/ while you edit it.
+
+    Shows every card as Anki renders it (front and back, light and night,
+    phone width) and every page the build writes.  Saving a file rebuilds
+    and reloads the open page; a broken file shows its problems instead.
+    Builds go to a private temporary folder: the project is never written.
+
+    \b
+    Example:
+      quizgen serve my-course --port 8001
+    """
+    from .serve import serve as run_server
+
+    if formats:
+        try:
+            formats = resolve_formats(formats)
+        except QuizgenError as exc:
+            raise click.BadParameter(exc.message, param_hint="--format") from None
+    run_server(project, port, list(formats) or None, echo=lambda message: click.echo(message, err=True))
+
+
+@cli.command()
 @click.option(
     "--kind",
     type=click.Choice(KINDS),
     default="facts",
     show_default=True,
-    help="facts: decks/*.yaml; sources: decks/sources.yaml; config: quizgen.yaml.",
+    help="facts: decks/*.yaml; sources: decks/sources.yaml; config: quizgen.yaml; quiz: quizzes/*.yaml.",
 )
 def schema(kind):
     """Print the JSON Schema of one kind of quizgen file, for editors.

@@ -78,6 +78,13 @@ class Lock:
     def changed(self) -> bool:
         return any(self.old.get(k) != v for k, v in self.entries.items())
 
+    def differences(self) -> tuple[list[str], list[str], list[str]]:
+        """(new, changed, removed) fact ids, after every note of a build has been stamped."""
+        new = sorted(k for k in self.entries if k not in self.old)
+        changed = sorted(k for k, v in self.entries.items() if k in self.old and self.old[k][0] != v[0])
+        removed = sorted(k for k in self.old if k not in self.entries)
+        return new, changed, removed
+
     def save(self) -> None:
         """Write atomically, one fact a line, sorted, so that git diffs stay readable."""
         # ids are [a-z0-9_-] and digests hex, so no JSON escaping is needed (a 100,000-fact lock writes in 0.1 s)

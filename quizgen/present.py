@@ -25,6 +25,10 @@ LABELS = {
         "form": "{}형", "questions": "{}문항", "quiz": "퀴즈", "study": "학습지",
         "sources": "출처 목록", "package": "Anki 덱", "facts": "{}개 사실", "contents": "목차",
         "built": "만든 날짜", "claim": "기사의 주장", "evidence": "근거",
+        "number": "번호", "score": "점수", "points": "{}점", "points_each": "[{}점]",
+        "points_per": "(각 {}점)", "minutes": "{}분",
+        "time": "시간", "total": "합계", "pts": "배점", "grid": "빠른 정답표", "form_key": "{}형 해설",
+        "answers": "정답과 해설", "papers": "시험지", "decks": "덱별 퀴즈와 학습지",
     },
     "en": {
         "name": "Name", "class": "Class", "date": "Date",
@@ -32,6 +36,12 @@ LABELS = {
         "form": "Form {}", "questions": "{} questions", "quiz": "Quiz", "study": "Study sheet",
         "sources": "Sources", "package": "Anki deck", "facts": "{} facts", "contents": "Contents",
         "built": "Built", "claim": "Article's claim", "evidence": "Evidence",
+        "number": "No.", "score": "Score", "points": "{} points", "points_each": "[{} pts]",
+        "points_per": "({} pts each)", "minutes": "{} minutes",
+        "time": "Time", "total": "Total", "pts": "Points", "grid": "Answers at a glance",
+        "form_key": "Form {}: answers explained",
+        "answers": "Answers and explanations", "papers": "Papers",
+        "decks": "Decks: quizzes and study sheets",
     },
 }  # fmt: skip
 

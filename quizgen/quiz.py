@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from . import ids
+from . import ids, spec
 from .errors import Problem
 from .loader import inside, load_yaml
 from .model import (
@@ -50,24 +50,12 @@ __all__ = ["Form", "Question", "Quiz", "Section", "Selector", "assemble", "deck_
 
 QUIZ_DIR = "quizzes"
 QUIZ_SUFFIXES = (".yaml", ".yml")
-QUIZ_KEYS = (
-    "title",
-    "date",
-    "minutes",
-    "instructions",
-    "lang",
-    "paper",
-    "forms",
-    "seed",
-    "numbering",
-    "header",
-    "student_digits",
-    "sections",
-)
-SECTION_KEYS = ("title", "from", "exclude", "pick", "points")
-MAX_FORMS = 26  # forms are lettered A-Z
-MAX_MINUTES = 10_000
-MAX_DIGITS = 10
+# The keys and limits come from spec.py, which the quiz file's JSON Schema is rendered from too.
+QUIZ_KEYS = tuple(spec.QUIZ)
+SECTION_KEYS = tuple(spec.QUIZ_SECTION)
+MAX_FORMS = spec.QUIZ["forms"].high  # forms are lettered A-Z
+MAX_MINUTES = spec.QUIZ["minutes"].high
+MAX_DIGITS = spec.QUIZ["student_digits"].high
 
 
 # ---------------------------------------------------------------------------
@@ -262,7 +250,7 @@ def parse_section(c: QuizChecker, node: Node, number: int, languages, bank: Bank
     title = c.text(keys["title"][1], "title", languages) if "title" in keys else None
     filters = parse_selector(c, keys["from"][1], "from", bank) if "from" in keys else (Selector(), [])
     exclude = parse_selector(c, keys["exclude"][1], "exclude", bank) if "exclude" in keys else (Selector(), [])
-    pick = c.whole(keys["pick"][1], "pick", 1, 1_000_000) if "pick" in keys else None
+    pick = c.whole(keys["pick"][1], "pick", 1, spec.QUIZ_SECTION["pick"].high) if "pick" in keys else None
     points = parse_points(c, keys["points"][1], "points") if "points" in keys else 1
     if len(c.problems) > start or filters is None or exclude is None or points is None:
         return None

@@ -22,7 +22,7 @@ from . import spec
 from .lint import RULES
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
-KINDS = ("facts", "sources", "config")
+KINDS = ("facts", "sources", "config", "quiz")
 FILE_NAMES = {kind: f"{kind}.schema.json" for kind in KINDS}
 
 # A YAML scalar as editors see it; a string must hold more than whitespace.
@@ -61,10 +61,30 @@ def shape(key: spec.Key) -> dict:
         return {"type": "number", "exclusiveMinimum": 0}
     if s == "choice":
         return {"type": "string", "enum": list(key.values)}
+    if s == "word":
+        return word(key.values)
+    if s == "whole":
+        return {
+            "anyOf": [
+                {"type": "integer", "minimum": key.low, "maximum": key.high},
+                {"type": "string", "pattern": r"^\s*[0-9]{1,9}\s*$"},  # quoted digits: the range is checked by quizgen
+            ]
+        }
+    if s == "lang":
+        return {"type": "string", "anyOf": [{"const": "both"}, {"pattern": spec.LANG_PATTERN}]}
+    if s == "values":
+        one = shape(spec.Key("", key.items, "", values=key.values))
+        return {"anyOf": [one, {"type": "array", "minItems": 1, "items": one}]}
+    if s == "selector":
+        return {"anyOf": [{"type": "null"}, mapping(key.keys)]}
+    if s == "sections":
+        return {"type": "array", "minItems": 1, "items": {"$ref": "#/definitions/section"}}
     if s == "list":
-        out = {"type": "array", "items": shape(spec.Key("", key.items, "", keys=key.keys))}
+        out = {"type": "array", "items": shape(spec.Key("", key.items, "", keys=key.keys, values=key.values))}
         if key.min_items:
             out["minItems"] = key.min_items
+        if key.items == "word":  # a list of words (the header's boxes) names each once
+            out["uniqueItems"] = True
         return out
     if s == "languages":
         return {
@@ -83,6 +103,12 @@ def shape(key: spec.Key) -> dict:
     if s == "facts":
         return {"type": "array", "minItems": 1, "items": {"$ref": "#/definitions/fact"}}
     raise ValueError(f"spec.py: unknown shape {s!r} for key {key.name!r}")
+
+
+def word(values) -> dict:
+    """One of `values`, in any case and with spaces around, as quizgen reads it; the enum drives completion."""
+    spelled = "|".join("".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in v) for v in values)
+    return {"type": "string", "anyOf": [{"enum": list(values)}, {"pattern": rf"^\s*(?:{spelled})\s*$"}]}
 
 
 def described(key: spec.Key) -> dict:
@@ -131,7 +157,7 @@ def fact_schema() -> dict:
 
 
 def schema(kind: str) -> dict:
-    """The JSON Schema of one kind of file: facts, sources or config."""
+    """The JSON Schema of one kind of file: facts, sources, config or quiz."""
     if kind == "facts":
         out = {"$schema": DRAFT, "title": "quizgen fact file"}
         out.update(mapping(spec.FACT_FILE, spec.FACT_FILE_DESCRIPTION))
@@ -149,6 +175,13 @@ def schema(kind: str) -> dict:
     if kind == "config":
         out = {"$schema": DRAFT, "title": "quizgen.yaml"}
         out.update(mapping(spec.CONFIG, spec.CONFIG_DESCRIPTION))
+        return out
+    if kind == "quiz":
+        out = {"$schema": DRAFT, "title": "quizgen quiz file"}
+        out.update(mapping(spec.QUIZ, spec.QUIZ_DESCRIPTION))
+        out["definitions"] = {
+            "section": mapping(spec.QUIZ_SECTION, "One section: which facts it may ask, and their points.")
+        }
         return out
     raise ValueError(f"unknown schema kind {kind!r} (kinds: {', '.join(KINDS)})")
 
@@ -168,6 +201,7 @@ MODELINE = "# yaml-language-server: $schema="
 def kind_of(rel: str) -> str | None:
     """Which schema a project file (project-relative, '/'-separated) follows, if any."""
     from .project import CONFIG_FILE, DECKS_DIR, SOURCES_FILE
+    from .quiz import QUIZ_DIR
 
     if rel == CONFIG_FILE:
         return "config"
@@ -175,6 +209,8 @@ def kind_of(rel: str) -> str | None:
         return "sources"
     if rel.startswith(DECKS_DIR + "/") and rel.endswith((".yaml", ".yml")):
         return "facts"
+    if rel.startswith(QUIZ_DIR + "/") and rel.endswith((".yaml", ".yml")):
+        return "quiz"
     return None
 
 

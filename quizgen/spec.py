@@ -19,13 +19,20 @@ Shapes (how `schema.py` renders a key):
   mapping   nested keys (`keys`)
   facts     a list of facts
   sources   source id -> source
+  whole     a whole number from `low` to `high`
+  word      one of `values`, in any case (quiz settings such as `paper: A4`)
+  lang      a language code, or `both`
+  selector  facts chosen by filters (`keys`); empty means every fact
+  values    one value or a non-empty list of them (`items`)
+  sections  a list of quiz sections
+A list's or values' `items` is one of these shapes, with the key's `values` when it needs them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import ROLES
+from .model import FILTER_KINDS, HEADER_BOXES, NUMBERINGS, PAPERS, ROLES
 from .model import TYPES as FACT_TYPES
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
@@ -47,6 +54,8 @@ class Key:
     min_items: int = 0
     pattern: str = ""  # for text-like shapes: what each string must match
     keys: tuple = ()  # for shape "mapping": the nested keys
+    low: int = 0  # for shape "whole": the smallest and largest allowed
+    high: int = 0
 
 
 def table(*keys: Key) -> dict[str, Key]:
@@ -260,3 +269,88 @@ def hint(key: Key) -> str:
     text = key.description.rstrip(".")
     text = text[0].lower() + text[1:]
     return f"{text}, e.g. {key.example!r}" if isinstance(key.example, str) else text
+
+
+# ---------------------------------------------------------------------------------------
+# quiz files: quizzes/**/*.yaml
+
+FILTER_DESCRIPTIONS = {
+    "decks": ("Deck names; a deck includes its subdecks.", ["DeepSeek::Mixture of Experts"]),
+    "files": ("Fact files, project-relative.", ["decks/chips.yaml"]),
+    "tags": ("Tags.", ["numbers"]),
+    "types": ("Fact types.", ["choice", "truefalse"]),
+    "ids": ("Fact ids.", ["moe-v3-active-params"]),
+}
+SELECTOR = tuple(
+    Key(kind, "values", FILTER_DESCRIPTIONS[kind][0] + " One value or a list.", FILTER_DESCRIPTIONS[kind][1],
+        items="choice" if kind == "types" else "string", values=FACT_TYPES if kind == "types" else ())
+    for kind in FILTER_KINDS
+)  # fmt: skip
+QUIZ_SECTION = table(
+    Key("title", "text", "The section's heading on the paper.", {"ko": "객관식", "en": "Multiple choice"}),
+    Key(
+        "from",
+        "selector",
+        "Which facts may be asked: every filter given must match (any value within one). Empty: every fact.",
+        {"decks": ["DeepSeek::Mixture of Experts"], "types": ["choice", "truefalse"]},
+        keys=SELECTOR,
+    ),
+    Key(
+        "exclude", "selector", "Facts matching any of these filters are left out.", {"tags": ["history"]}, keys=SELECTOR
+    ),
+    Key(
+        "pick",
+        "whole",
+        "Ask a seeded random sample of this many facts (the same on every form); leave it out to ask every match.",
+        10,
+        low=1,
+        high=1_000_000,
+    ),
+    Key(
+        "points",
+        "number",
+        "Points per question in this section (default 1); a fact's own `points` wins.",
+        2,
+        pattern=FACT["points"].pattern,
+    ),
+)
+QUIZ = table(
+    Key(
+        "title",
+        "text",
+        "The quiz title, printed in the header (default: the file name).",
+        {"ko": "1학기 중간고사", "en": "First-term midterm"},
+    ),
+    Key("date", "string", "The date printed in the header, as written.", "2026-12-15"),
+    Key("minutes", "whole", "The time limit in minutes, printed in the header.", 45, low=1, high=10_000),
+    Key(
+        "instructions",
+        "text",
+        "Printed under the header.",
+        {"ko": "알맞은 답을 고르세요.", "en": "Choose the best answer."},
+    ),
+    Key("lang", "lang", "The language printed: a project language, or both (default).", "both"),
+    Key("paper", "word", "Paper size (default a4).", "a4", values=PAPERS),
+    Key("forms", "whole", "Number of forms A, B, ...: the same questions, shuffled (default 1).", 2, low=1, high=26),
+    Key("seed", "string", "The same seed always gives the same quiz (default: the file name).", "midterm-2026"),
+    Key(
+        "numbering",
+        "word",
+        "Option labels: circled-digits (① ② ③) or letters (Ⓐ Ⓑ Ⓒ); default circled-digits when Korean is primary.",
+        "circled-digits",
+        values=NUMBERINGS,
+    ),
+    Key(
+        "header",
+        "list",
+        "The header's boxes: name 이름, class 반, number 번호, date 날짜, score 점수.",
+        ["name", "class", "number", "score"],
+        items="word",
+        values=HEADER_BOXES,
+    ),
+    Key("student_digits", "whole", "Digits of the student number on the answer sheet (default 5).", 5, low=1, high=10),
+    Key(
+        "sections", "sections", "The quiz's sections, in print order; each says which facts it may ask.", required=True
+    ),
+)
+QUIZ_DESCRIPTION = "A quizgen quiz file: which facts to ask, and how the paper looks."

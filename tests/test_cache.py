@@ -143,7 +143,7 @@ def test_parallel_html_equals_sequential(tmp_path, monkeypatch):
         build_html = run("build", root, "--out", out, "--format", "html", "--no-cache")
         assert build_html.exit_code == 0, build_html.output
         outputs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
-    assert outputs[0] == outputs[1] and len(outputs[0]) == 7  # 3 quizzes, 3 study sheets, index
+    assert outputs[0] == outputs[1] and len(outputs[0]) == 10  # 3 quizzes, 3 keys, 3 study sheets, index
 
 
 def test_changed_image_reaches_the_package_through_the_cache(tmp_path):

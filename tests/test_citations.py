@@ -248,7 +248,7 @@ def test_answer_key_and_study_sheet_show_every_citation(project, tmp_path):
     root = cited(project, CORRECTION + PLAIN)
     out = tmp_path / "out"
     assert run("build", root, "--out", out, "--format", "html").exit_code == 0
-    key = html.unescape((out / "a-quiz.html").read_text(encoding="utf-8")).split('id="key"')[1]
+    key = html.unescape((out / "a-key.html").read_text(encoding="utf-8")).split('id="key-A"')[1]
     claim = key.index("기사의 주장")
     assert claim < key.index("블로그 글") < key.index("“상대적으로 성능이 낮은 엔비디아 H800 칩”")
     assert key.index("근거") < key.index("“trained on 2,048 NVIDIA H800 GPUs”")

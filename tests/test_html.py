@@ -290,22 +290,27 @@ def external_references(text: str) -> list[str]:
 
 def test_build_writes_quizzes_study_sheets_and_an_index(course, tmp_path):
     out = build(course, tmp_path / "out")
-    assert sorted(files(out)) == ["index.html", "unit1-quiz.html", "unit1-study.html"]
+    assert sorted(files(out)) == ["index.html", "unit1-key.html", "unit1-quiz.html", "unit1-study.html"]
     index = Page((out / "index.html").read_text(encoding="utf-8"))
-    assert {a["href"] for a in index.tags("a")} == {"unit1-quiz.html", "unit1-study.html"}
+    assert {a["href"] for a in index.tags("a")} == {"unit1-quiz.html", "unit1-key.html", "unit1-study.html"}
     quiz = (out / "unit1-quiz.html").read_text(encoding="utf-8")
     page = Page(quiz)
     assert page.tags("html")[0]["lang"] == "ko"
     assert [a.get("lang") for a in page.tags("p") if "t" in a.get("class", "").split()][:2] == ["ko", "en"]
-    # numbered questions, lettered options, blanks, ○/× boxes, the name/class/date header
-    assert [q["id"] for q in page.tags("li") if "q" in q.get("class", "").split()] == [
+    # numbered questions, numbered options (①②③ for a Korean course), blanks, ○/× boxes, the header boxes
+    assert [q["id"] for q in page.tags("div") if "q" in q.get("class", "").split()] == [
         f"q{n}" for n in range(1, N_QUESTIONS + 1)
     ]
-    assert len([s for s in page.tags("span") if s.get("class") == "opt-letter"]) >= 4 + 3
+    labels = [text for text in page.text if text in present.CIRCLED_DIGITS]
+    assert labels == list("①②③④") + list("①②③")
     assert len([s for s in page.tags("span") if s.get("class") == "blank"]) == 4
     assert len([s for s in page.tags("span") if s.get("class") == "ox-box"]) == 4
-    for label in ("이름", "Name", "반", "Class", "날짜", "Date", "정답", "Answer key"):
+    for label in ("이름", "Name", "반", "Class", "번호", "No.", "점수", "Score"):
         assert label in page.text
+    for label in ("정답", "Answer key", "해설"):  # the key is its own file
+        assert label not in page.text
+    key = Page((out / "unit1-key.html").read_text(encoding="utf-8"))
+    assert "정답" in key.text and "Answer key" in key.text
     # self-contained: inline CSS, the image as a data URI, nothing fetched from anywhere
     assert not page.tags("link") and not page.tags("script")
     assert [img["src"][:22] for img in page.tags("img")] == ["data:image/png;base64,"]
@@ -323,12 +328,13 @@ def test_index_links_the_anki_packages_built_alongside(course, tmp_path):
     result = run("build", course, "--out", out, "--format", "all")
     assert result.exit_code == 0, result.output
     hrefs = {a["href"] for a in Page((out / "index.html").read_text(encoding="utf-8")).tags("a")}
-    assert hrefs == {"unit1-quiz.html", "unit1-study.html", "deepseek.apkg"} and (out / "deepseek.apkg").exists()
+    assert hrefs >= {"unit1-quiz.html", "unit1-key.html", "unit1-study.html", "deepseek.apkg"}
+    assert (out / "deepseek.apkg").exists()
 
 
 def test_fact_text_is_data_never_markup(course, tmp_path):
     out = build(course, tmp_path / "out")
-    for name in ("unit1-quiz.html", "unit1-study.html", "index.html"):
+    for name in ("unit1-quiz.html", "unit1-key.html", "unit1-study.html", "index.html"):
         text = (out / name).read_text(encoding="utf-8")
         page = Page(text)
         tags = {tag for tag, _ in page.elements}
@@ -337,7 +343,8 @@ def test_fact_text_is_data_never_markup(course, tmp_path):
         assert text.count("<style>") == text.count("</style>"), name
     quiz = Page((out / "unit1-quiz.html").read_text(encoding="utf-8"))
     assert PAYLOAD_KO in "".join(quiz.text) and PAYLOAD_EN in "".join(quiz.text)
-    assert "{{7*7}}" in "".join(quiz.text)  # not evaluated as a template either
+    key = Page((out / "unit1-key.html").read_text(encoding="utf-8"))
+    assert "{{7*7}}" in "".join(key.text)  # not evaluated as a template either (the explanation: in the key)
     # the deck name reaches the running page header as a CSS string that cannot end the style
     css = "".join(quiz.styles)
     assert "</style" not in css and '"quoted"' not in css and "\\22 quoted\\22 " in css
@@ -371,7 +378,9 @@ def test_lang_chooses_the_languages_shown(course, tmp_path):
     assert all(p in ko_text for p in PROMPTS_KO) and not any(p in ko_text for p in PROMPTS_EN)
     assert all(p in en_text for p in PROMPTS_EN) and not any(p in en_text for p in PROMPTS_KO)
     assert "H800" in ko_text and "H800" in en_text  # a language-neutral text shows in every language
-    assert "Answer key" not in ko_text and "정답" in ko_text and "Answer key" in en_text
+    ko_key = " ".join(Page((tmp_path / "ko" / "unit1-key.html").read_text(encoding="utf-8")).text)
+    en_key = " ".join(Page((tmp_path / "en" / "unit1-key.html").read_text(encoding="utf-8")).text)
+    assert "Answer key" not in ko_key and "정답" in ko_key and "Answer key" in en_key
     result = run("build", course, "--out", tmp_path / "fr", "--format", "html", "--lang", "fr")
     assert result.exit_code != 0 and "not a project language" in result.output
 
@@ -380,37 +389,38 @@ def test_forms_are_shuffled_deterministically_from_the_seed(course, tmp_path):
     a1 = files(build(course, tmp_path / "a1", "--forms", "2", "--seed", "midterm"))
     a2 = files(build(course, tmp_path / "a2", "--forms", "2", "--seed", "midterm"))
     b = files(build(course, tmp_path / "b", "--forms", "2", "--seed", "final"))
-    assert sorted(a1) == ["index.html", "unit1-quiz-A.html", "unit1-quiz-B.html", "unit1-study.html"]
+    assert sorted(a1) == ["index.html", "unit1-key.html", "unit1-quiz-A.html", "unit1-quiz-B.html", "unit1-study.html"]
     assert a1 == a2  # byte-identical
     assert a1["unit1-quiz-A.html"] != b["unit1-quiz-A.html"] or a1["unit1-quiz-B.html"] != b["unit1-quiz-B.html"]
     assert a1["unit1-quiz-A.html"] != a1["unit1-quiz-B.html"]
     index = Page(a1["index.html"].decode())
-    assert {a["href"] for a in index.tags("a")} >= {"unit1-quiz-A.html", "unit1-quiz-B.html"}
+    assert {a["href"] for a in index.tags("a")} >= {"unit1-quiz-A.html", "unit1-quiz-B.html", "unit1-key.html"}
+    key = a1["unit1-key.html"].decode()
     orders = []
     for form in "AB":
         text = a1[f"unit1-quiz-{form}.html"].decode()
         page = Page(text)
-        ids = re.findall(r'<div class="a-id">([^<]+)</div>', text)
-        assert sorted(ids) == sorted(["params", "gpu", "cluster", "is-moe", "is-dense", "hostile", "context-length"])
-        orders.append(ids)
         words = " ".join(page.text)
-        assert f"{form}형" in words and f"Form {form}" in words  # in the header and the key
+        assert f"{form}형" in words and f"Form {form}" in words  # in the header
         css = "".join(page.styles)
         assert f"{form}형 · Form {form}" in css  # and in the running header of every printed page
-        # each form has its own key: the lettered answer is the correct option of this form
-        options = re.search(r'<li class="q q-choice" id="q\d+">.*?</ol>', text, re.S).group(0)  # first choice
-        letters = re.findall(
-            r'<span class="opt-letter">([A-Z])</span><span class="opt-text">(.*?)</span></li>', options
+        # the key's section for this form lists every question, and its answer is this form's correct option
+        section = key.split(f'id="key-{form}"')[1].split('<section class="sheet key"')[0]
+        ids = re.findall(r'<div class="a-id">([^<]+)</div>', section)
+        assert sorted(ids) == sorted(["params", "gpu", "cluster", "is-moe", "is-dense", "hostile", "context-length"])
+        orders.append(ids)
+        options = re.search(r'<div class="q q-choice" id="q(\d+)">.*?</ol>', text, re.S)
+        number = int(options.group(1))
+        shown = re.findall(
+            r'<span class="opt-label">(.)</span><span class="opt-text">(.*?)</span></li>', options.group(0)
         )
-        number = int(re.search(r'id="q(\d+)"', options).group(1))
-        key = re.findall(
-            r'<li class="a a-choice">\s*<div class="a-num">(\d+)\.</div>.*?'
-            r'<span class="opt-letter">([A-Z])</span>',
-            text,
+        answers = re.findall(
+            r'<li class="a a-choice">\s*<div class="a-num">(\d+)\.</div>.*?<span class="opt-label">(.)</span>',
+            section,
             re.S,
         )
-        letter = dict((int(n), l) for n, l in key)[number]
-        correct = dict(letters)[letter]
+        label = dict((int(n), l) for n, l in answers)[number]
+        correct = dict(shown)[label]
         assert "H800" in correct or "128K" in correct or "12만 8천" in correct
     assert orders[0] != orders[1]
 
@@ -421,7 +431,7 @@ def test_one_form_keeps_the_anki_option_order(course, tmp_path):
     project = load_project(str(course))
     fact = next(f for f in project.facts if f.id == "gpu")
     expected = [t.get("ko") for t, _ in present.option_order(fact)]
-    block = re.search(r'<li class="q q-choice" id="q2">.*?</ol>', text, re.S).group(0)
+    block = re.search(r'<div class="q q-choice" id="q2">.*?</ol>', text, re.S).group(0)
     assert re.findall(r'<span class="t l1">([^<]+)</span>', block) == expected
 
 
@@ -453,41 +463,36 @@ def test_css_strings_cannot_escape():
 # printed in real Chromium
 
 
-def check_printed_quiz(pdf: Path, n_questions: int, korean: list[str], deck: str, form: str = "") -> list[str]:
-    """The assertions every printed quiz must pass; returns the text of each page."""
+def check_printed_paper(pdf: Path, n_questions: int, korean: list[str], running_left: str, form: str = "") -> list[str]:
+    """The assertions every printed student paper must pass; returns the text of each page."""
     pages = pdf_pages(pdf)
-    # sane page count: at least one page of questions and one of answers, at most a page per question each
-    assert 2 <= len(pages) <= 2 * n_questions, f"{pdf.name}: {len(pages)} pages"
-    # Korean text comes back out of the PDF, set in an embedded CJK font
-    whole = re.sub(r"\s+", " ", "\n".join(pages))
+    # sane page count: at least one page, at most a page per question
+    assert 1 <= len(pages) <= n_questions, f"{pdf.name}: {len(pages)} pages"
+    # Korean text comes back out of the PDF, set in an embedded CJK font (compared without whitespace:
+    # a column may wrap a line where the text has no space, e.g. before "(")
+    whole = re.sub(r"\s+", "", "\n".join(pages))
     for sentence in korean:
-        assert re.sub(r"\s+", " ", sentence) in whole, f"{pdf.name}: {sentence!r} not extractable"
+        assert re.sub(r"\s+", "", sentence) in whole, f"{pdf.name}: {sentence!r} not extractable"
     fonts = pdf_fonts(pdf)
     assert any(CJK_FONT.search(name) and embedded for name, embedded in fonts), f"{pdf.name}: fonts {fonts}"
     assert all(embedded for _, embedded in fonts), f"{pdf.name}: a font is not embedded: {fonts}"
-    # the answer key starts on a page of its own, after the first question
-    key_page = next(i for i, text in enumerate(pages) if "Answer key" in text)
-    first_question = next(i for i, text in enumerate(pages) if re.search(r"(?m)^\s*1\.(\s|$)", text))
-    assert first_question < key_page, f"{pdf.name}: the key starts on page {key_page + 1}"
-    for sentence in korean:  # no question prompt shares the key's pages
-        assert not any(sentence in text for text in pages[key_page:]), f"{pdf.name}: {sentence!r} in the key"
-    # every question number, on the question pages and again in the key
-    questions, key = "\n".join(pages[:key_page]), "\n".join(pages[key_page:])
+    # no answer key in a student's paper
+    assert "Answerkey" not in whole and "정답" not in whole, f"{pdf.name}: the key is printed on the paper"
+    # every question number
     for n in range(1, n_questions + 1):
-        assert re.search(rf"(?m)^\s*{n}\.(\s|$)", questions), f"{pdf.name}: question {n} missing"
-        assert re.search(rf"(?m)^\s*{n}\.(\s|$)", key), f"{pdf.name}: answer {n} missing"
-    # no question (or answer) is split across pages: every later page starts with a number
+        assert re.search(rf"(?m)^\s*{n}\.(\s|$)", "\n".join(pages)), f"{pdf.name}: question {n} missing"
+    # no question is split across pages: every later page starts with a number (or a section title)
     form_text = f"{form}형 · Form {form}" if form else ""
-    running = {deck, form_text, "정답 · Answer key", f"{form_text} · 정답 · Answer key"}
+    running = {running_left, form_text}
     for i, text in enumerate(pages):
-        if i in (0, key_page):
+        if i == 0:
             continue
         lines = [
             ln.strip()
             for ln in text.splitlines()
             if ln.strip() and ln.strip() not in running and not re.fullmatch(r"\d+\s*/\s*\d+", ln.strip())
         ]
-        assert lines and re.match(r"\d+\.(\s|$)", lines[0]), (
+        assert lines and re.match(r"(\d+\.|[ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ]\.)(\s|$)", lines[0]), (
             f"{pdf.name}: page {i + 1} starts mid-question: {lines[:2]}"
         )
     if form:  # the form letter on every printed page
@@ -499,20 +504,21 @@ def check_printed_quiz(pdf: Path, n_questions: int, korean: list[str], deck: str
 def test_printed_quiz_in_chromium(browser, course, tmp_path):
     out = build(course, tmp_path / "out", "--forms", "2", "--seed", "print")
     pdf = print_pdf(browser, out / "unit1-quiz-B.html", tmp_path)
-    assert "letter" in pdf_info(pdf)["Page size"].lower()
-    pages = check_printed_quiz(pdf, N_QUESTIONS, PROMPTS_KO, DECK_RUNNING, form="B")
-    assert "B형 · Form B" in pages[0] and "이름 / Name" in pages[0] and "날짜 / Date" in pages[0]
+    assert "A4" in pdf_info(pdf)["Page size"]  # the deck quizzes follow the quiz default: A4
+    pages = check_printed_paper(pdf, N_QUESTIONS, PROMPTS_KO, DECK_RUNNING, form="B")
+    assert "B형 / Form B" in pages[0] and "이름 / Name" in pages[0] and "점수 / Score" in pages[0]
     assert any("○" in p and "×" in p for p in pages)
-    # The same page on A4: only the paper changes (a printer's A4 default is simulated with an @page size).
-    a4 = tmp_path / "a4"
-    a4.mkdir()
-    page = (out / "unit1-quiz-B.html").read_text(encoding="utf-8")
-    (a4 / "unit1-quiz-B.html").write_text(
-        page.replace("</head>", "<style>@page { size: A4; }</style></head>"), encoding="utf-8"
-    )
-    pdf = print_pdf(browser, a4 / "unit1-quiz-B.html", a4)
-    assert "A4" in pdf_info(pdf)["Page size"]
-    check_printed_quiz(pdf, N_QUESTIONS, PROMPTS_KO, DECK_RUNNING, form="B")
+    # the key is its own file: the grid of both forms' answers, then each form explained
+    key = pdf_pages(print_pdf(browser, out / "unit1-key.html", tmp_path))
+    assert "정답 · Answer key" in key[0] and "Form A" in key[0] and "Form B" in key[0]
+    assert all(sentence not in "\n".join(key[:1]) for sentence in PROMPTS_KO)
+    # A quiz file that asks for Letter paper gets it.
+    (course / "quizzes").mkdir()
+    (course / "quizzes" / "letter.yaml").write_text("paper: letter\nsections:\n  - from: {decks: [DeepSeek]}\n")
+    out = build(course, tmp_path / "letter")
+    pdf = print_pdf(browser, out / "quizzes" / "letter" / "letter-A.html", tmp_path)
+    assert "letter" in pdf_info(pdf)["Page size"].lower()
+    check_printed_paper(pdf, N_QUESTIONS, PROMPTS_KO, "letter")
 
 
 def test_script_payloads_run_nothing_in_chromium(browser, course, tmp_path):
@@ -523,7 +529,7 @@ def test_script_payloads_run_nothing_in_chromium(browser, course, tmp_path):
     assert removed == 1
     bare = tmp_path / "bare.html"
     bare.write_text(text, encoding="utf-8")
-    for page in (out / "unit1-quiz.html", bare, out / "unit1-study.html"):
+    for page in (out / "unit1-quiz.html", bare, out / "unit1-key.html", out / "unit1-study.html"):
         dom = chromium(browser, tmp_path, "--virtual-time-budget=2000", "--dump-dom", page.resolve().as_uri()).stdout
         assert "<body" in dom, dom[:500]
         assert "PWNED" not in re.search(r"<title>(.*?)</title>", dom, re.S).group(1)
@@ -596,7 +602,7 @@ def test_printed_pages_make_no_network_request(browser, course, tmp_path):
         print_pdf(browser, tmp_path / "control.html", tmp_path, *route)
         assert "quiz-image.invalid" in proxy.hosts, f"the proxy saw no page request: the check is blind {proxy.hosts}"
         proxy.hosts.clear()
-        for name in ("unit1-quiz.html", "unit1-study.html", "index.html"):
+        for name in ("unit1-quiz.html", "unit1-key.html", "unit1-study.html", "index.html"):
             print_pdf(browser, out / name, tmp_path, *route)
         assert set(proxy.hosts) - ambient == set()
     finally:
@@ -628,4 +634,5 @@ def test_every_shipped_quiz_prints(browser, tmp_path):
             for f in fact_file.facts[:3]
             if f.type in ("basic", "choice") and f.prompt.get("ko")
         ]
-        check_printed_quiz(pdf, len(fact_file.facts), korean, " › ".join(html_writer.deck_parts(fact_file.deck)))
+        check_printed_paper(pdf, len(fact_file.facts), korean, " › ".join(html_writer.deck_parts(fact_file.deck)))
+        assert (out / f"{stems[fact_file.path]}-key.html").exists()

@@ -78,7 +78,9 @@ def test_each_schema_is_valid_draft_07_and_printed_by_the_cli(kind):
     assert json.loads(result.stdout) == schema.schema(kind)
 
 
-SHIPPED = sorted(p.relative_to(REPO).as_posix() for p in (REPO / "decks").rglob("*.yaml")) + ["quizgen.yaml"]
+SHIPPED = sorted(
+    p.relative_to(REPO).as_posix() for top in ("decks", "quizzes") for p in (REPO / top).rglob("*.y*ml")
+) + ["quizgen.yaml"]
 
 
 @pytest.mark.parametrize("rel", SHIPPED)
@@ -93,8 +95,7 @@ def test_init_writes_the_schemas_and_points_each_example_file_at_its_own(tmp_pat
         assert (root / "schemas" / f"{kind}.schema.json").read_text(encoding="utf-8") == run(
             "schema", "--kind", kind
         ).stdout
-    # every file that has a schema (quiz files have none yet)
-    examples = sorted(p for p in root.rglob("*.y*ml") if schema.kind_of(p.relative_to(root).as_posix()))
+    examples = sorted(p for p in root.rglob("*.y*ml"))
     assert {p.relative_to(root).as_posix() for p in examples} >= {
         "quizgen.yaml",
         "decks/sources.yaml",
@@ -242,3 +243,49 @@ def test_a_choice_fact_has_wrong_or_options_in_both(project):
         root = project({"decks/a.yaml": text}, "src:\n  title: T\n")
         assert (run("check", root).exit_code == 0) == valid, name
         assert (errors("facts", text) == []) == valid, (name, errors("facts", text))
+
+
+# ---------------------------------------------------------------------------
+# quiz files: test_quiz.py's rejected files, split into what the file alone shows and what needs the facts
+
+QUIZ_STRUCTURAL = (
+    "unknown key", "must be a whole number", "must be a positive number", "unknown paper size",
+    "did you mean 'circled-digits'", "unknown header box", "missing required key 'sections'", "the list is empty",
+    "expected a mapping", "a quiz file must be a mapping", "unknown fact type",
+)  # fmt: skip
+QUIZ_NEEDS_PROJECT = (
+    "unknown deck", "unknown tag", "unknown fact id", "unknown fact file", "no fact matches", "exclude leaves no fact",
+    "already asked by an earlier section", "picks 10, but only", "unknown language",
+)  # fmt: skip
+
+
+def quiz_cases(kinds):
+    from test_quiz import REJECTED
+
+    return [(text, message) for text, _, message in REJECTED if any(k in message for k in kinds)]
+
+
+def test_every_rejected_quiz_file_is_classified():
+    from test_quiz import REJECTED
+
+    for _, _, message in REJECTED:
+        assert "YAML syntax" in message or any(k in message for k in QUIZ_STRUCTURAL + QUIZ_NEEDS_PROJECT), message
+
+
+@pytest.mark.parametrize("text, message", quiz_cases(QUIZ_STRUCTURAL))
+def test_structural_quiz_mistakes_are_rejected_by_the_schema(text, message):
+    assert errors("quiz", text), message
+
+
+@pytest.mark.parametrize("text, message", quiz_cases(QUIZ_NEEDS_PROJECT))
+def test_quiz_mistakes_that_need_the_facts_are_left_to_check(text, message):
+    assert errors("quiz", text) == [], message
+
+
+def test_valid_quiz_files_are_accepted():
+    from test_quiz import MIDTERM
+
+    assert errors("quiz", MIDTERM) == []
+    assert (
+        errors("quiz", "paper: A4\nnumbering: Letters\nforms: '2'\nsections:\n  - from:\n") == []
+    )  # as quizgen reads them

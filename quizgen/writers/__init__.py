@@ -5,11 +5,14 @@ A writer module provides:
     FORMAT = "apkg"                 # the name used with --format
     DESCRIPTION = "Anki packages"   # one line for --help
     def write(project, out_dir, options) -> list[str]   # files written, relative to out_dir
+    def available() -> str | None   # optional: None when the format can be written here, else why not
 
 `write` receives a validated `Project` and writes into `out_dir`, which is a
 private temporary folder: the build moves the files to `--out` only when every
 writer has succeeded.  Adding a format means adding one module here; the
-registry below finds it, and the CLI lists it.
+registry below finds it, and the CLI lists it.  A writer that needs something outside
+Python (the PDF writer needs a browser) says so through `available()`: an explicit
+`--format` then fails with that message, and `all` skips the writer with a warning.
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ class Options:
     # memo("anki-rows", f, lambda: rows(f), valid_rows).  The build passes one that caches the result
     # as plain data (JSON: lists, dicts, str, int, bool, None); a stored copy is reused only when
     # check(value) is true, so a writer states the shape of what it computes and never sees the cache.
+    memo_content: Callable = field(default=lambda kind, key, compute: compute())
+    # memo_content(kind, key, compute): bytes that depend only on `key` (a digest of all their inputs, e.g.
+    # a page's HTML and the browser that prints it); the build keeps them across builds.
     report: dict = field(default_factory=dict)  # what writers tell the build about their output (note digests)
     extra: dict = field(default_factory=dict)
 
