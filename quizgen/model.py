@@ -127,6 +127,7 @@ class Fact:
     cite: tuple[Citation, ...] = ()  # `cite:` as written; empty for a fact written with source/quote
     tags: tuple[str, ...] = ()  # file tags then fact tags
     image: str = ""  # project-relative path, already checked to exist inside the project
+    anki_guid: str = ""  # an imported note's GUID: the Anki writer uses it instead of the derived one
     lint_ignore: tuple[str, ...] = ()
     lines: bytes = b""  # pack_lines(): the line of each key, for messages from later stages
 

@@ -90,6 +90,7 @@ def load_fact_file(root: str, rel: str, languages, source_ids) -> tuple[FactFile
 
 def check_unique_ids(files: list[FactFile]) -> list[Problem]:
     seen: dict[str, tuple[str, int]] = {}
+    guids: dict[str, tuple[str, int]] = {}  # two notes with one GUID in a package: Anki would keep only one
     problems = []
     for f in files:
         for fact in f.facts:
@@ -98,6 +99,13 @@ def check_unique_ids(files: list[FactFile]) -> list[Problem]:
                 problems.append(Problem(f.path, fact.line, f"duplicate id {fact.id!r} (first used at {path}:{line})"))
             else:
                 seen[fact.id] = (f.path, fact.line)
+            if fact.anki_guid and fact.anki_guid in guids:
+                path, line = guids[fact.anki_guid]
+                problems.append(
+                    Problem(f.path, fact.line, f"anki_guid: {fact.anki_guid!r} is also used at {path}:{line}")
+                )
+            elif fact.anki_guid:
+                guids[fact.anki_guid] = (f.path, fact.line)
     return problems
 
 

@@ -40,6 +40,7 @@ PROJECT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{7,63}$"
 LANG_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 URL_PATTERN = r"^https?://\S+$"
 CLOZE_PATTERN = r"\{\{c\d+::"
+ANKI_GUID_PATTERN = r"^[!-~]{1,100}$"  # printable ASCII, no spaces: what Anki accepts as a GUID
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,14 @@ FACT = table(
     ),
     Key("tags", "list", "Tags of this fact (added to the file's tags).", ["numbers"], items="string"),
     Key("image", "string", "An image shown on the card: a path relative to the project.", "images/moe.png"),
+    Key(
+        "anki_guid",
+        "string",
+        "The GUID of the Anki note this fact continues (written by `quizgen import`): the built note keeps it, so "
+        "learners who have that note get it updated instead of a second copy. Never edit it.",
+        "f]K3#b9x!Q",
+        pattern=ANKI_GUID_PATTERN,
+    ),
     Key(
         "points",
         "number",

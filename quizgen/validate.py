@@ -24,6 +24,7 @@ from .model import CLOZE_RE, NEUTRAL, ROLES, TYPES, Citation, Fact, FactFile, So
 # The key lists, patterns and hints come from spec.py, which the JSON Schemas are rendered from too.
 ID_RE = re.compile(spec.ID_PATTERN)
 LANG_RE = re.compile(spec.LANG_PATTERN)
+ANKI_GUID_RE = re.compile(spec.ANKI_GUID_PATTERN)
 
 COMMON_KEYS = spec.COMMON_FACT_KEYS
 # Keys allowed per type: those it requires, then those only it may have (a choice fact's `options`, `shuffle`).
@@ -415,6 +416,12 @@ def parse_fact(c: Checker, node: Node, deck: str, file_tags, root: str, language
     fields["tags"] = tuple(dict.fromkeys(sys.intern(t) for t in tags if t))
     if "image" in keys:
         fields["image"] = check_image(c, keys["image"][1], root)
+    if "anki_guid" in keys:
+        guid = c.scalar(keys["anki_guid"][1], "anki_guid")
+        if guid is not None and not ANKI_GUID_RE.match(guid):
+            c.error(keys["anki_guid"][1], "anki_guid: must be printable ASCII without spaces (an Anki note's GUID)")
+        elif guid is not None:
+            fields["anki_guid"] = guid
     if "lint" in keys:
         fields["lint_ignore"] = parse_lint(c, keys["lint"][1]) or ()
     if len(c.problems) > start or "id" not in fields:

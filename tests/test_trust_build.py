@@ -204,6 +204,7 @@ def full_fact_file() -> FactFile:
         quote="q",
         tags=("t1", "t2"),
         image="img/a.png",
+        anki_guid="f]K3#b9x!Q",
         lint_ignore=("rule",),
         lines=pack_lines({"id": 3, "question": 4}),
     )

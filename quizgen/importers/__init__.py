@@ -10,6 +10,7 @@ quizgen's own validator and publishes all or nothing.
 from __future__ import annotations
 
 import os
+import shutil
 
 from ..errors import QuizgenError
 from . import plan, quizlet, table
@@ -51,13 +52,19 @@ def import_file(
     if lang is not None and languages is not None and lang not in languages:
         raise QuizgenError(f"--lang {lang!r}: not a language of this project ({', '.join(languages)})")
     rel_file = plan.check_file_option(file) if file is not None else None
-    batch = read(source, os.path.basename(source), deck=deck, lang=lang, languages=languages)
-    return plan.run(
-        batch,
-        root,
-        display=os.path.basename(source),
-        file=rel_file,
-        source_id=source_id,
-        force=force,
-        languages=(lang,) if lang and not exists and not batch.languages else None,
-    )
+    batch = plan.Batch()
+    try:
+        batch = read(source, os.path.basename(source), deck=deck, lang=lang, languages=languages)
+        new_langs = (lang,) if lang and not exists and not batch.languages else None
+        return plan.run(
+            batch,
+            root,
+            display=os.path.basename(source),
+            file=rel_file,
+            source_id=source_id,
+            force=force,
+            languages=new_langs,
+        )
+    finally:
+        for folder in batch.temp_dirs:
+            shutil.rmtree(folder, ignore_errors=True)

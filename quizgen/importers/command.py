@@ -40,7 +40,7 @@ def import_command(source, into, deck, file, source_id, lang, force):
     for note in result.notes:
         click.echo(f"note: {note}")
     click.echo(
-        f"imported {result.facts} facts into {', '.join(result.files)}"
+        f"imported {result.facts} fact{'s' if result.facts != 1 else ''} into {', '.join(result.files)}"
         + (" (new project)" if result.created_project else "")
     )
     if result.images:

@@ -29,7 +29,8 @@ class Draft:
     fields: dict
     origin: Problem  # path and line of the row/note it came from; the message is a label ("note 12")
     notes: list[str] = field(default_factory=list)  # what could not be carried over, for the report
-    media: dict[str, str] = field(default_factory=dict)  # project-relative image path -> file to copy
+    media: dict[str, tuple[str, str]] = field(default_factory=dict)  # "image" -> (safe file name, file to copy)
+    guid: str = ""  # the Anki note's GUID, when the fact comes from a package
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufeff]")

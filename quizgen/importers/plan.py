@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ class Batch:
     notes: list[str] = field(default_factory=list)
     sources: dict[str, dict[str, str]] = field(default_factory=dict)  # source records the input carries
     languages: tuple[str, ...] = ()  # the input's own languages, for a new project (quizgen packages)
+    lenient: bool = False  # packages: a fact that fails validation is left out and reported, not fatal
+    temp_dirs: list[str] = field(default_factory=list)  # removed once the import is over
 
 
 @dataclass
@@ -50,6 +53,16 @@ class Result:
     placeholder_facts: int
     notes: list[str]
     created_project: bool
+
+
+def safe_name(name: str) -> str | None:
+    """A plain, portable file name for a copied image, or None when it is not an image."""
+    stem, ext = os.path.splitext(name)
+    ext = ext.lower()
+    if ext not in IMAGE_SUFFIXES:
+        return None
+    stem = re.sub(r"[^\w-]+", "-", stem, flags=re.U).strip("-_")[:60] or "image"
+    return stem + ext
 
 
 def problems_error(problems: list[Problem]) -> QuizgenError:
@@ -148,6 +161,17 @@ def assign_ids(files: dict[str, list[Draft]], taken: dict[str, str]) -> list[Pro
     return problems
 
 
+def keep_guids(files: dict[str, list[Draft]], project_id: str) -> None:
+    """`anki_guid:` for every fact whose old note's GUID is not the one this project would give it.
+
+    The build then writes the note under the old GUID, so the learner's existing note is the one that
+    updates (README, "Already have a deck?", says when Anki agrees).  A quizgen package imported back
+    into its own project needs none: its GUIDs are already the derived ones."""
+    for draft in (d for group in files.values() for d in group):
+        if draft.guid and "id" in draft.fields and draft.guid != ids.note_guid(project_id, draft.fields["id"]):
+            draft.fields["anki_guid"] = draft.guid
+
+
 def located(draft: Draft, message: str) -> Problem:
     label = draft.origin.message
     return Problem(draft.origin.path, draft.origin.line, f"{label}: {message}" if label else message)
@@ -221,11 +245,13 @@ def run(
             problems.append(Problem(rel, 0, "is a link out of the project; refusing to replace it"))
     taken = existing_ids(root, set(files)) if exists else {}
     problems += assign_ids(files, taken)
+    config["id"] = config["id"] or ids.new_project_id()
+    keep_guids(files, config["id"])
 
     # sources: what the input carries and the project lacks, then one placeholder for the rest
     new_sources = {k: v for k, v in batch.sources.items() if k not in known_sources}
     placeholder = ""
-    unsourced = [d for group in files.values() for d in group if "source" not in d.fields]
+    unsourced = [d for group in files.values() for d in group if "source" not in d.fields and "cite" not in d.fields]
     if unsourced:
         placeholder = source_id or unique(
             f"import-{prompt_slug(os.path.splitext(os.path.basename(display))[0])}", set()
@@ -261,7 +287,16 @@ def publish(root, exists, config, files, media, sources_yaml, display, placehold
     stage = tempfile.mkdtemp(prefix=".quizgen-import-", dir=parent)
     try:
         starts = stage_files(stage, root, exists, config, files, media, sources_yaml, display)
-        problems = problems + validate_stage(stage, config, files, starts)
+        found = validate_stage(stage, config, files, starts)
+        if found and batch.lenient and not problems:
+            files = leave_out(files, found, batch)  # then stage again without them
+            if not files:
+                raise problems_error(found)
+            shutil.rmtree(stage)
+            os.makedirs(stage)
+            starts = stage_files(stage, root, exists, config, files, media, sources_yaml, display)
+            found = validate_stage(stage, config, files, starts)
+        problems = problems + found
         if problems:
             raise problems_error(problems)
         if exists:
@@ -284,6 +319,25 @@ def publish(root, exists, config, files, media, sources_yaml, display, placehold
         notes=notes,
         created_project=not exists,
     )
+
+
+def leave_out(files: dict[str, list[Draft]], found: list[Problem], batch: Batch) -> dict[str, list[Draft]]:
+    """Drop the drafts that failed validation (reporting why); keep files that still have facts."""
+    bad: dict[int, list[str]] = {}
+    for draft in (d for g in files.values() for d in g):
+        for p in found:
+            label = draft.origin.message
+            if p.path == draft.origin.path and p.line == draft.origin.line and p.message.startswith(f"{label}: "):
+                bad.setdefault(id(draft), []).append(p.message[len(label) + 2 :])
+    out = {}
+    for rel, group in files.items():
+        for draft in group:
+            if id(draft) in bad:
+                batch.notes.append(str(located(draft, "not imported: " + "; ".join(bad[id(draft)]))))
+        kept = [d for d in group if id(d) not in bad]
+        if kept:
+            out[rel] = kept
+    return out
 
 
 def stage_files(stage, root, exists, config, files, media, sources_yaml, display) -> dict[str, list[int]]:
@@ -317,8 +371,7 @@ def stage_files(stage, root, exists, config, files, media, sources_yaml, display
         langs = ", ".join(config["languages"])
         put(
             CONFIG_FILE,
-            f"id: {ids.new_project_id()}   # this course's identity in learners' Anki: never change it\n"
-            f"languages: [{langs}]\n",
+            f"id: {config['id']}   # this course's identity in learners' Anki: never change it\nlanguages: [{langs}]\n",
         )
         put(".gitignore", "dist/\n")
     return starts

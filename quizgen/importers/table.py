@@ -27,7 +27,7 @@ import zipfile
 from ..errors import Problem
 from ..validate import LANG_RE, did_you_mean
 from .draft import MAX_FIELD_CHARS, Draft, clean
-from .plan import IMAGE_SUFFIXES, Batch
+from .plan import IMAGE_SUFFIXES, Batch, safe_name
 from .yamltext import Plain
 
 SUFFIXES = (".csv", ".tsv", ".tab", ".xlsx", ".xlsm")
@@ -224,16 +224,6 @@ def local_image(value: str, base_dir: str):
     if name is None:
         return f"image: {value!r} is not an image file ({', '.join(IMAGE_SUFFIXES)})"
     return (name, full)
-
-
-def safe_name(name: str) -> str | None:
-    """A plain, portable file name for a copied image, or None when it is not an image."""
-    stem, ext = os.path.splitext(name)
-    ext = ext.lower()
-    if ext not in IMAGE_SUFFIXES:
-        return None
-    stem = re.sub(r"[^\w-]+", "-", stem, flags=re.U).strip("-_")[:60] or "image"
-    return stem + ext
 
 
 # ---------------------------------------------------------------------------

@@ -59,7 +59,7 @@ def value(item) -> str:
 # The order keys are written in: identity first, then what the learner sees, then bookkeeping.
 KEY_ORDER = (
     "id", "type", "question", "text", "statement", "answer", "wrong", "explanation",
-    "source", "quote", "tags", "image", "anki_guid",
+    "source", "quote", "cite", "tags", "image", "anki_guid",
 )  # fmt: skip
 
 
@@ -69,8 +69,8 @@ def fact_lines(fields: dict) -> list[str]:
     for key in sorted(fields, key=KEY_ORDER.index):
         item = fields[key]
         lead = "  - " if not lines else "    "
-        if key == "wrong":
-            lines.append(f"{lead}wrong:")
+        if key in ("wrong", "cite"):  # one line per option / citation ({source: ..., quote: ...})
+            lines.append(f"{lead}{key}:")
             lines.extend(f"      - {value(w)}" for w in item)
         else:
             lines.append(f"{lead}{key}: {value(item)}")

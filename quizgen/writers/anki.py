@@ -391,7 +391,8 @@ def file_rows(fact_file: FactFile, project: Project, variant: str = "") -> dict:
                 fact.id,
                 digest,
                 ids.note_id(project.id, key),
-                ids.note_guid(project.id, key),
+                # an imported note keeps its GUID (in the full build; a one-language build has notes of its own)
+                (fact.anki_guid if not variant else "") or ids.note_guid(project.id, key),
                 model_id,
                 tags,
                 flds,
