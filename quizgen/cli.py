@@ -262,7 +262,13 @@ def templates(dest, force):
 @cli.command()
 @click.argument("project", default=".", type=click.Path(file_okay=False))
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port.")
-@click.option("--format", "formats", multiple=True, metavar="FORMAT", help="Formats to preview (default: all but pdf).")
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    metavar="FORMAT",
+    help="Formats to build (default: cards, pages and answer sheets; not pdf or LMS exports); 'all' for every one.",
+)
 def serve(project, port, formats):
     """Preview PROJECT live at http://127.0.0.1:PORT/ while you edit it.
 
