@@ -23,6 +23,7 @@ LINE_KEYS = (
     "wrong",
     "options",
     "shuffle",
+    "reverse",
     "points",
     "text",
     "statement",
@@ -111,6 +112,7 @@ class Fact:
     wrong: tuple[Text, ...] = ()  # choice: the options that are not the answer
     options: tuple[Text, ...] = ()  # choice written with `options:`: every option in print order, the answer among them
     shuffle: bool | None = None  # choice: `shuffle:` as written; None means the default (see present.shuffles)
+    reverse: bool = False  # basic: a second card asks answer -> question
     points: int | float | None = None  # `points:` as written: overrides a quiz section's points
     text: Text | None = None  # cloze
     statement: Text | None = None  # truefalse
@@ -186,6 +188,7 @@ class FactFile:
     facts: tuple[Fact, ...]
     rejected_ids: tuple[tuple[str, int], ...] = ()
     deck_line: int = 0  # the line of `deck:`, for messages about the deck name
+    description: Text | None = None  # shown in Anki's deck overview
 
 
 # ---------------------------------------------------------------------------
@@ -270,6 +273,8 @@ class Project:
     lint_ignore: tuple[str, ...] = ()
     id: str = ""  # the project identity from quizgen.yaml: part of every Anki GUID, never changed
     quizzes: tuple[Quiz, ...] = ()  # quizzes/*.yaml, sorted by path
+    anki_lang: str = "both"  # quizgen.yaml `anki: {lang}`: the language on the cards (--lang wins)
+    anki_package: str = "per-deck"  # quizgen.yaml `anki: {package}`: per-deck or one (--apkg wins)
 
     def fact(self, fact_id: str) -> Fact | None:
         """The fact with this id (ids are unique in a valid project)."""

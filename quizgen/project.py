@@ -229,6 +229,8 @@ def load_partial(project: str, loader=None, require_id: bool = True) -> tuple[Pr
         lint_ignore=tuple(config["lint_ignore"]),
         id=config["id"],
         quizzes=quizzes,
+        anki_lang=config["anki_lang"],
+        anki_package=config["anki_package"],
     )
     return project_, problems
 
