@@ -8,6 +8,7 @@ that need the whole project (unique ids, known sources) live in `project.py`.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 import re
@@ -398,13 +399,17 @@ def parse_fact_file(
                     facts.append(fact)
     deck_line = line_of(keys["deck"][1]) if "deck" in keys else 0
     if not c.problems and deck is not None:
-        return (
-            FactFile(
-                path=rel, deck=deck, tags=file_tags, facts=tuple(facts), deck_line=deck_line, description=description
-            ),
-            [],
-        )
-    partial = FactFile(rel, deck or "", file_tags, tuple(facts), rejected_ids=tuple(rejected), deck_line=deck_line)
+        whole_file = FactFile(rel, deck, file_tags, tuple(facts), deck_line=deck_line, description=description)
+        return whole_file, []
+    partial = FactFile(
+        rel,
+        deck or "",
+        file_tags,
+        tuple(facts),
+        rejected_ids=tuple(rejected),
+        deck_line=deck_line,
+        description=description,
+    )
     return partial, c.problems
 
 
