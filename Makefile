@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 SHARED_SOURCES ?= ../shared/sources
 
-.PHONY: build test bench check clean
+.PHONY: build test bench bench-import check clean
 
 build: $(VENV)/.installed
 	$(BIN)/quizgen build . --out dist --format all
@@ -39,6 +39,9 @@ test: $(VENV)/.test-installed tests/js/node_modules/.installed
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/scale.py
+
+bench-import: $(VENV)/.test-installed
+	$(BIN)/python benchmarks/import_apkg.py
 
 clean:
 	rm -rf dist build *.egg-info .pytest_cache

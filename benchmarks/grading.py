@@ -133,6 +133,10 @@ def run_level(name, dpi, distort, base, quiz, sheet, n_sheets, seed, keep=None):
             reviews[result.reason.split(":")[0]] = reviews.get(result.reason.split(":")[0], 0) + 1
             continue
         blocking = [i for i in result.issues if i.blocking]
+        for issue in result.issues:
+            if not issue.blocking:  # a note (e.g. "fit to page"): the sheet is still graded
+                key = "note: " + issue.reason.split(":")[0].split(" (")[0]
+                reviews[key] = reviews.get(key, 0) + 1
         for issue in blocking:
             key = issue.reason.split(":")[0].split(" (")[0]
             reviews[key] = reviews.get(key, 0) + 1

@@ -213,7 +213,8 @@ def content_memo(cache: Cache):
 
 def input_fingerprint(root: str, formats: list[str], options: Options, images) -> str:
     """Everything a build's output depends on, hashed; None-safe for missing files."""
-    parts = [code_fingerprint(), ",".join(formats), options.lang, options.forms, options.seed, options.epoch]
+    parts = [code_fingerprint(), ",".join(formats), str(options.lang), str(options.apkg), options.forms]
+    parts += [options.seed, options.epoch]
     # Whether each file resolves inside the project is an input too: a file swapped for a link to
     # the same bytes elsewhere must be refused by a real build, not found "up to date".
     for rel in (CONFIG_FILE, LOCK_FILE):
@@ -367,7 +368,7 @@ def build_locked(project: Project, out: str, chosen: list[str], options: Options
     if options.epoch is None:
         options.epoch = source_date_epoch()
     options.extra["formats"] = chosen  # e.g. the HTML index links the packages of the same build
-    if options.lang != "both" and options.lang not in project.languages:
+    if options.lang not in (None, "both") and options.lang not in project.languages:
         close = difflib.get_close_matches(options.lang, project.languages, n=1, cutoff=0.5)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise UsageProblem(

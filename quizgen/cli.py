@@ -77,19 +77,30 @@ def cli():
 @click.option(
     "--format", "formats", multiple=True, metavar="FORMAT", help="apkg, html or all (default all); repeat for several."
 )
-@click.option("--lang", default="both", show_default=True, help="HTML quiz language: a project language or 'both'.")
+@click.option(
+    "--lang",
+    default=None,
+    help="Language on cards and quizzes: a project language or 'both' (default: quizgen.yaml's anki.lang for "
+    "apkg, else both). One language writes <deck>-ko.apkg.",
+)
+@click.option(
+    "--apkg",
+    type=click.Choice(["per-deck", "one"]),
+    default=None,
+    help="One .apkg per top-level deck (default) or one for the whole project (or quizgen.yaml's anki.package).",
+)
 @click.option(
     "--forms", default=1, show_default=True, type=click.IntRange(1, 26), help="HTML: shuffled forms A, B, ..."
 )
 @click.option("--seed", default="quizgen", show_default=True, help="HTML: seed for shuffled forms.")
 @click.option("--no-cache", is_flag=True, help="Ignore and rebuild the cache in OUT/.quizgen-cache.")
-def build(project, out, formats, lang, forms, seed, no_cache):
+def build(project, out, formats, lang, apkg, forms, seed, no_cache):
     """Validate PROJECT and write its decks and quizzes into --out.
 
     Nothing in --out changes unless the whole build succeeds.  Unchanged
     inputs are not rebuilt (the cache lives in OUT/.quizgen-cache).
     """
-    if lang != "both" and not LANG_RE.match(lang):
+    if lang is not None and lang != "both" and not LANG_RE.match(lang):
         raise click.BadParameter(f"{lang!r} is not a language code", param_hint="--lang")
     try:
         resolve_formats(formats)
@@ -102,7 +113,7 @@ def build(project, out, formats, lang, forms, seed, no_cache):
         )
     warn_if_slow_yaml()
     out = out or os.path.join(project, "dist")
-    options = Options(lang=lang, forms=forms, seed=seed, progress=progress_printer())
+    options = Options(lang=lang, apkg=apkg, forms=forms, seed=seed, progress=progress_printer())
     result = build_project(
         project, out, formats, options, use_cache=not no_cache, notify=lambda m: click.echo(f"quizgen: {m}", err=True)
     )
@@ -253,7 +264,13 @@ def templates(dest, force):
 @cli.command()
 @click.argument("project", default=".", type=click.Path(file_okay=False))
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port.")
-@click.option("--format", "formats", multiple=True, metavar="FORMAT", help="Formats to preview (default: all but pdf).")
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    metavar="FORMAT",
+    help="Formats to build (default: cards, pages and answer sheets; not pdf or LMS exports); 'all' for every one.",
+)
 def serve(project, port, formats):
     """Preview PROJECT live at http://127.0.0.1:PORT/ while you edit it.
 

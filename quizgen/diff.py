@@ -365,6 +365,8 @@ def label(name: str, note: Note, langs: dict[str, str]) -> str:
         "Answer": "answer",
         "Options": "options",
         "Explanation": "explanation",
+        "Hint": "hint",
+        "Audio": "audio",
     }
     for prefix, word in base.items():
         if name.startswith(prefix) and name[-1] in "12":
@@ -377,6 +379,8 @@ def label(name: str, note: Note, langs: dict[str, str]) -> str:
         "SourcePublisher": "source publisher",
         "Quote": "quote",
         "Image": "image",
+        "Citations": "source",  # a fact's several citations, rendered together
+        "Reverse": "reverse card",
     }.get(name, name)
 
 
@@ -406,7 +410,30 @@ def compare(old: Snapshot, new: Snapshot, unchanged: int = 0) -> Diff:
             unchanged += 1
             continue
         changes.append(Change(fact_id, kind, b.deck, a.deck if kind == "moved" else "", fields))
-    return Diff(changes, rename_warnings(changes, old, new) + type_warnings(changes, old, new), unchanged)
+    warnings = layout_warnings(old, new) + rename_warnings(changes, old, new) + type_warnings(changes, old, new)
+    return Diff(changes, warnings, unchanged)
+
+
+NOTETYPE_WORDS = {"basic": "Basic", "choice": "Multiple choice", "cloze": "Cloze", "truefalse": "True/False"}
+
+
+def layout_warnings(old: Snapshot, new: Snapshot) -> list[str]:
+    """The notetypes' field layout differs from the old package's (the one-time move to the final
+    layout): Anki's default import cannot update such notetypes in place (tests/test_anki_upgrade.py)."""
+    changed: dict[str, tuple[int, int]] = {}
+    for fact_id, b in new.items():
+        a = old.get(fact_id)
+        if isinstance(a, Note) and isinstance(b, Note) and a.type == b.type and a.names != b.names:
+            changed.setdefault(b.type, (len(a.names), len(b.names)))
+    if not changed:
+        return []
+    what = ", ".join(f"quizgen {NOTETYPE_WORDS.get(t, t)} {n} -> {m} fields" for t, (n, m) in sorted(changed.items()))
+    return [
+        f"the notetypes' field layout changes ({what}): Anki cannot update a notetype's fields in place with its "
+        "default import options. Tell learners to tick 'Merge note types' when importing (Anki 23.10 or later): "
+        "their notetypes are then upgraded in place with every card and review kept. Without it Anki adds copies "
+        "('quizgen Basic+') and updates none of their notes"
+    ]
 
 
 def type_warnings(changes: list[Change], old: Snapshot, new: Snapshot) -> list[str]:

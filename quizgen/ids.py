@@ -54,6 +54,18 @@ def note_guid(project_id: str, fact_id: str) -> str:
     return "".join(out)
 
 
+def note_key(fact_id: str, variant: str = "") -> str:
+    """The identity of a fact's note in one package variant: the fact id, or `fact-id@ko` for a
+    one-language build.  A one-language package holds other notes than the bilingual one (its own
+    GUIDs, note and card ids, lock entries), so the two never overwrite each other in a collection."""
+    return f"{fact_id}@{variant}" if variant else fact_id
+
+
+def layout_id(kind: str, name: str) -> int:
+    """A stable id for a notetype's field or template (Anki 2.1.67+ merges notetypes by these ids)."""
+    return _digest("layout", f"{kind}:{name}") % (1 << 62)
+
+
 def _id_in_range(kind: str, value: str) -> int:
     # Anki ids are millisecond timestamps by convention; stay in a plausible, positive 53-bit range
     # (JavaScript in the card viewer handles ids as doubles).

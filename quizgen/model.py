@@ -24,6 +24,7 @@ LINE_KEYS = (
     "wrong",
     "options",
     "shuffle",
+    "reverse",
     "points",
     "text",
     "statement",
@@ -115,6 +116,7 @@ class Fact:
     wrong: tuple[Text, ...] = ()  # choice: the options that are not the answer
     options: tuple[Text, ...] = ()  # choice written with `options:`: every option in print order, the answer among them
     shuffle: bool | None = None  # choice: `shuffle:` as written; None means the default (see present.shuffles)
+    reverse: bool = False  # basic: a second card asks answer -> question
     points: int | float | None = None  # `points:` as written: overrides a quiz section's points
     text: Text | None = None  # cloze
     statement: Text | None = None  # truefalse
@@ -185,6 +187,7 @@ class FactFile:
     deck: str
     tags: tuple[str, ...]
     facts: tuple[Fact, ...]
+    description: Text | None = None  # shown in Anki's deck overview
 
 
 # ---------------------------------------------------------------------------
@@ -269,6 +272,8 @@ class Project:
     lint_ignore: tuple[str, ...] = ()
     id: str = ""  # the project identity from quizgen.yaml: part of every Anki GUID, never changed
     quizzes: tuple[Quiz, ...] = ()  # quizzes/*.yaml, sorted by path
+    anki_lang: str = "both"  # quizgen.yaml `anki: {lang}`: the language on the cards (--lang wins)
+    anki_package: str = "per-deck"  # quizgen.yaml `anki: {package}`: per-deck or one (--apkg wins)
 
     def fact(self, fact_id: str) -> Fact | None:
         """The fact with this id (ids are unique in a valid project)."""

@@ -82,6 +82,12 @@ def _int_in(v) -> int:
     return v
 
 
+def _bool_in(v) -> bool:
+    if type(v) is not bool:
+        raise Invalid("not a boolean")
+    return v
+
+
 def _opt_bool_in(v) -> bool | None:
     if v is not None and type(v) is not bool:
         raise Invalid("not a boolean")
@@ -139,6 +145,7 @@ if "__slots__" in Text.__dict__ or "__slots__" in Fact.__dict__:  # _text_in and
 DECODERS = {
     "str": _str_in,
     "int": _int_in,
+    "bool": _bool_in,
     "bool | None": _opt_bool_in,
     "Text | None": _opt_text_in,
     "tuple[Text, ...]": _texts_in,
@@ -185,6 +192,7 @@ _JSON_TYPES = {
     _str_in: {str},
     _int_in: {int},
     _opt_text_in: {list, _NONE},
+    _bool_in: {bool},
     _opt_bool_in: {bool, _NONE},
     _opt_number_in: {int, float, _NONE},
     _texts_in: {list},

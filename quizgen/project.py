@@ -167,4 +167,6 @@ def load_project(project: str, loader=None, require_id: bool = True) -> Project:
         lint_ignore=tuple(config["lint_ignore"]),
         id=config["id"],
         quizzes=quizzes,
+        anki_lang=config["anki_lang"],
+        anki_package=config["anki_package"],
     )

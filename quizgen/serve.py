@@ -49,7 +49,9 @@ from .writers import Options, registry
 
 HOST = "127.0.0.1"
 PHONE_WIDTH = 375  # CSS pixels of a common phone; the card CSS has a rule for narrow screens
-SLOW_FORMATS = ("pdf",)  # printed by a browser: seconds per file, too slow to redo on every save
+# Left out of the preview unless asked for with --format: PDFs are printed by a browser (seconds per
+# file), and the LMS exports are downloads, not pages; together they would double every rebuild.
+SKIPPED_FORMATS = ("pdf", "gift", "moodle", "qti12", "qti21")
 PAGE_CSP = (
     "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src data:; "
     "frame-src 'self'; base-uri 'none'; form-action 'none'"
@@ -66,7 +68,7 @@ class PreviewLock(Lock):
 
 
 def default_formats() -> list[str]:
-    return [name for name in registry() if name not in SLOW_FORMATS]
+    return [name for name in registry() if name not in SKIPPED_FORMATS]
 
 
 class Site:

@@ -230,8 +230,14 @@ def layout(quiz: SheetQuiz) -> dict:
     grid_right = width - AREA_LEFT - 4
     grid_left = grid_right - digits * DIGIT_PITCH
     room = grid_left - 6 - (AREA_LEFT + 10)
-    text(AREA_LEFT + 10, 31, title, size=5.6, weight="bold", room=room)
-    text(AREA_LEFT + 10, 38, both("sheet"), size=3.6)
+    parts = [t for _, t in quiz.title]
+    if len(parts) > 1 and display_width(title) * 5.6 * 0.55 > room:  # one language a line, not one squeezed line
+        text(AREA_LEFT + 10, 29, parts[0], size=5.2, weight="bold", room=room)
+        text(AREA_LEFT + 10, 35.5, " · ".join(parts[1:]), size=4.2, weight="bold", room=room)
+        text(AREA_LEFT + 10, 42, both("sheet"), size=3.4)
+    else:
+        text(AREA_LEFT + 10, 31, title, size=5.6, weight="bold", room=room)
+        text(AREA_LEFT + 10, 38, both("sheet"), size=3.6)
     text(AREA_LEFT + 6, 50, both("name"), size=3.4)
     lines.append({"x1_mm": AREA_LEFT + 6, "y1_mm": 53.0, "x2_mm": 112.0, "y2_mm": 53.0})
     y = 62.0

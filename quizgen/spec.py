@@ -77,6 +77,12 @@ LINT = Key(
 FACT_FILE = table(
     Key("deck", "string", "The Anki deck name; '::' makes subdecks.", "Biology::Cells", required=True),
     Key("tags", "list", "Tags added to every fact of this file.", ["biology", "week-1"], items="string"),
+    Key(
+        "description",
+        "text",
+        "Shown in Anki's deck overview of this deck (text, never markup).",
+        {"ko": "세포의 구조", "en": "How cells are built"},
+    ),
     Key("facts", "facts", "The facts of this deck, one mapping each.", required=True),
 )
 
@@ -114,6 +120,12 @@ FACT = table(
         "boolean",
         "Whether quiz forms shuffle this choice fact's options (default: yes for `wrong`, no for `options`).",
         False,
+    ),
+    Key(
+        "reverse",
+        "boolean",
+        "A basic fact: also ask it the other way round (answer -> question), as a second card of the same note.",
+        True,
     ),
     Key(
         "text",
@@ -185,7 +197,7 @@ FACT_TYPE_KEYS = {
     "truefalse": (("statement", "answer"), "A statement and whether it is true."),
 }
 # Type -> keys only that type may have, not required (beyond FACT_TYPE_KEYS).
-FACT_TYPE_OPTIONAL = {"choice": ("wrong", "options", "shuffle")}
+FACT_TYPE_OPTIONAL = {"choice": ("wrong", "options", "shuffle"), "basic": ("reverse",)}
 # Type -> keys of which exactly one is required.
 FACT_TYPE_ONE_OF = {"choice": ("wrong", "options")}
 COMMON_FACT_KEYS = tuple(
@@ -230,8 +242,33 @@ CONFIG = table(
     ),
     Key("title", "string", "The project's title (shown on the HTML index).", "Example course"),
     Key("languages", "languages", "Language codes of the texts; the first is the primary one.", ["ko", "en"]),
+    Key(
+        "anki",
+        "mapping",
+        "Anki packages: `lang` (a project language, or both) and `package` (per-deck, or one for the whole "
+        "project); the build's --lang and --apkg win over them.",
+        {"lang": "ko", "package": "one"},
+        keys=(
+            Key(
+                "lang",
+                "string",
+                "The language on the cards: a project language, or both.",
+                "ko",
+                pattern=r"^(both|[a-z]{2,3}(-[A-Za-z0-9]{2,8})*)$",
+            ),
+            Key(
+                "package",
+                "choice",
+                "per-deck (one .apkg per top-level deck) or one.",
+                "one",
+                values=("per-deck", "one"),
+            ),
+        ),
+    ),
     LINT,
 )
+ANKI = table(*CONFIG["anki"].keys)
+APKG_MODES = CONFIG["anki"].keys[1].values
 CONFIG_DESCRIPTION = "quizgen.yaml: project settings (optional)."
 FACT_FILE_DESCRIPTION = "A quizgen fact file: one deck and its facts."
 

@@ -147,7 +147,14 @@ class Checker:
 def parse_config(node: Node | None, rel: str) -> tuple[dict, list[Problem]]:
     """quizgen.yaml: languages (list of codes, first is primary), title, lint.ignore."""
     c = Checker(rel)
-    config = {"id": "", "languages": ("ko", "en"), "title": "", "lint_ignore": ()}
+    config = {
+        "id": "",
+        "languages": ("ko", "en"),
+        "title": "",
+        "lint_ignore": (),
+        "anki_lang": "both",
+        "anki_package": "per-deck",
+    }
     if node is None:
         return config, []
     if not isinstance(node, MappingNode):
@@ -180,7 +187,32 @@ def parse_config(node: Node | None, rel: str) -> tuple[dict, list[Problem]]:
         config["title"] = c.scalar(keys["title"][1], "title") or ""
     if "lint" in keys:
         config["lint_ignore"] = parse_lint(c, keys["lint"][1]) or ()
+    if "anki" in keys:
+        parse_anki(c, keys["anki"][1], config)
     return config, c.problems
+
+
+def parse_anki(c: Checker, node: Node, config: dict) -> None:
+    """`anki: {lang, package}`: defaults for the Anki packages (--lang and --apkg override them)."""
+    if not isinstance(node, MappingNode):
+        c.error(node, f"anki: expected a mapping like {{lang: ko, package: one}}, found {kind(node)}")
+        return
+    keys = c.mapping(node, tuple(spec.ANKI), "anki")
+    if "lang" in keys:
+        lang = c.scalar(keys["lang"][1], "anki.lang")
+        if lang is not None and lang != "both" and lang not in config["languages"]:
+            c.error(
+                keys["lang"][1],
+                f"anki.lang: {lang!r} is not a project language (use one of: {', '.join(config['languages'])}, both)",
+            )
+        elif lang is not None:
+            config["anki_lang"] = lang
+    if "package" in keys:
+        mode = c.scalar(keys["package"][1], "anki.package")
+        if mode is not None and mode not in spec.APKG_MODES:
+            c.error(keys["package"][1], f"anki.package: must be one of {', '.join(spec.APKG_MODES)} (found {mode!r})")
+        elif mode is not None:
+            config["anki_package"] = mode
 
 
 def parse_lint(c: Checker, node: Node) -> tuple[str, ...] | None:
@@ -251,6 +283,7 @@ def parse_fact_file(
     file_tags: tuple[str, ...] = ()
     if "tags" in keys:
         file_tags = c.string_list(keys["tags"][1], "tags") or ()
+    description = c.text(keys["description"][1], "description", languages) if "description" in keys else None
     facts: list[Fact] = []
     if "facts" not in keys:
         c.error(1, f"missing required key 'facts' ({spec.hint(spec.FACT_FILE['facts'])})")
@@ -267,13 +300,14 @@ def parse_fact_file(
                     facts.append(fact)
     if c.problems or deck is None:
         return None, c.problems
-    return FactFile(path=rel, deck=deck, tags=file_tags, facts=tuple(facts)), []
+    return FactFile(path=rel, deck=deck, tags=file_tags, facts=tuple(facts), description=description), []
 
 
 TYPE_HINTS = {
     "wrong": " ('wrong' belongs to choice facts; add 'type: choice')",
     "options": " ('options' belongs to choice facts; add 'type: choice')",
     "shuffle": " ('shuffle' belongs to choice facts: it says whether their options are shuffled)",
+    "reverse": " ('reverse' belongs to basic facts: it adds the answer -> question card)",
     "text": " ('text' belongs to cloze facts; add 'type: cloze')",
     "statement": " ('statement' belongs to truefalse facts; add 'type: truefalse')",
 }
@@ -346,6 +380,8 @@ def parse_fact(c: Checker, node: Node, deck: str, file_tags, root: str, language
             fields["options"], fields["answer"], fields["wrong"] = parsed
     if "shuffle" in keys:
         fields["shuffle"] = parse_bool(c, keys["shuffle"][1], "shuffle")
+    if "reverse" in keys:
+        fields["reverse"] = parse_bool(c, keys["reverse"][1], "reverse")
     if "points" in keys:
         fields["points"] = parse_points(c, keys["points"][1], "points")
     if ftype == "cloze" and fields.get("text") is not None:

@@ -217,29 +217,11 @@ def make_quiz(forms=2, choice=20, truefalse=5, open_=2, seed=1, paper="a4", name
     )
 
 
-CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-pdf-header-footer",
-)  # fmt: skip
-
-
 def print_pdf(exe: str, html: str, pdf: str, profile: str) -> str:
-    import pathlib
-    import subprocess
+    """Print with the PDF format's own engine (quizgen.pdfengine): the sheet as `build --format pdf` prints it."""
+    from quizgen import pdfengine
 
-    proc = subprocess.run(
-        [
-            exe,
-            *CHROMIUM_FLAGS,
-            f"--user-data-dir={profile}",
-            f"--print-to-pdf={pdf}",
-            pathlib.Path(html).resolve().as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0 and pathlib.Path(pdf).exists(), proc.stderr[-2000:]
+    pdfengine.print_pdf(exe, html, pdf, profile)
     return pdf
 
 

@@ -17,6 +17,9 @@ from conftest import run
 from test_anki import copy_shipped, course, import_package, open_collection  # noqa: F401  (course: a fixture)
 from test_html import chromium, require
 
+from quizgen.present import option_order
+from quizgen.project import load_project
+
 pytest.importorskip("anki.collection", reason="the official 'anki' package is in the test extras")
 
 # Body classes per mode: light, desktop's night mode, and each night class alone (other clients).
@@ -153,3 +156,110 @@ def test_every_text_on_every_card_reaches_wcag_aa_in_light_and_night_mode(chrome
     low = [r for r in results if r["ratio"] < 4.5]
     summary = sorted({(r["el"], r["fg"], r["bg"], r["ratio"], tuple(r["case"].rsplit(" ", 2)[-2:])) for r in low})
     assert not low, f"{len(low)} texts below 4.5:1, e.g.\n" + "\n".join(map(str, summary[:40]))
+
+
+# ---------------------------------------------------------------------------
+# choice options shuffled at review time by the card's own script
+
+CHOICES = """\
+deck: "Course::Choices"
+facts:
+  - id: shuffled
+    type: choice
+    question: {ko: V3 학습에 쓰인 GPU는?, en: Which GPU trained V3?}
+    answer: H800
+    wrong: [H100, A100, H20, B200]
+    source: v3
+  - id: fixed
+    type: choice
+    question: {ko: 순서가 고정된 보기, en: Options in a fixed order}
+    answer: 둘 다
+    options: [ㄱ, ㄴ, 둘 다, 둘 다 아님]
+    shuffle: false
+    source: v3
+"""
+
+REVIEW_JS = r"""
+function run(html) {  // what Anki's reviewer does with a side: put it in #qa, then run its scripts
+  const qa = document.getElementById("qa");
+  qa.innerHTML = html;
+  for (const old of qa.querySelectorAll("script")) {
+    const s = document.createElement("script");
+    s.textContent = old.textContent;
+    old.replaceWith(s);
+  }
+  return [...qa.querySelectorAll(".qg-choices li")].map(li => ({
+    text: li.querySelector(".qg-o1").textContent, correct: li.classList.contains("qg-correct")}));
+}
+const cases = JSON.parse(document.getElementById("cases").textContent);
+const results = [];
+for (const c of cases) {
+  for (let review = 0; review < 12; review++) {
+    const front = run(c.question);
+    const back = run(c.answer);
+    const letters = [...document.querySelectorAll("#qa .qg-answer .qg-letter")].map(e => e.textContent);
+    results.push({fact: c.fact, front: front.map(o => o.text), back: back.map(o => o.text),
+                  correct: back.findIndex(o => o.correct), answer: back.filter(o => o.correct).map(o => o.text),
+                  letters});
+  }
+}
+const out = document.createElement("pre");
+out.id = "results";
+out.textContent = JSON.stringify(results);
+document.body.appendChild(out);
+"""
+
+
+def choice_cards(tmp_path: Path) -> dict[str, tuple[str, str]]:
+    from conftest import write_project
+    from test_anki import SOURCES
+
+    root = write_project(tmp_path / "choices", {"decks/c.yaml": CHOICES}, SOURCES)
+    out = tmp_path / "choices-out"
+    assert run("build", root, "--out", out, "--format", "apkg").exit_code == 0
+    col = open_collection(tmp_path)
+    import_package(col, out / "course.apkg")
+    cards = {}
+    for cid in col.find_cards(""):
+        card = col.get_card(cid)
+        cards[card.note()["FactId"]] = (card.question(), card.answer())
+    col.close()
+    return cards
+
+
+def test_options_are_shuffled_at_review_and_both_sides_agree(chrome, tmp_path):
+    cards = choice_cards(tmp_path)
+    project = load_project(str(tmp_path / "choices"))
+    cases = [{"fact": f, "question": q, "answer": a} for f, (q, a) in sorted(cards.items())]
+    data = json.dumps(cases).replace("<", "\\u003c")
+    html = (
+        '<!doctype html><html><head><meta charset="utf-8"></head><body class="card card1"><div id="qa"></div>'
+        f'<script type="application/json" id="cases">{data}</script><script>{REVIEW_JS}</script></body></html>'
+    )
+    results = run_page(chrome, html, tmp_path)
+    stored = {
+        f: re.findall(r'<span class="qg-o1" lang="\w+">([^<]*)</span>', a.split('<hr id="answer">')[0])
+        for f, (_, a) in cards.items()
+    }
+    for r in results:
+        assert r["front"] == r["back"], r  # one review: the back shows the order the front drew
+        assert sorted(r["front"]) == sorted(stored[r["fact"]])
+        assert r["answer"] == [{"shuffled": "H800", "fixed": "둘 다"}[r["fact"]]]  # the right option is marked
+        assert r["letters"] and set(r["letters"]) == {"ABCDE"[r["correct"]]}  # the answer letter moved with it
+    orders = {f: {tuple(r["front"]) for r in results if r["fact"] == f} for f in cards}
+    assert len(orders["shuffled"]) > 1  # 12 reviews of 5 options: new orders (all equal has odds 1 in 120^11)
+    assert orders["fixed"] == {tuple(stored["fixed"])}  # `shuffle: false` keeps the written order
+
+    # Scripts off (a client without JavaScript runs none of the card's script): the stored order.
+    for fact, (question, answer) in cards.items():
+        for side in (question, answer):
+            path = tmp_path / f"noscript-{fact}.html"
+            inert = re.sub(r"<script>.*?</script>", "", side, flags=re.S)  # headless --dump-dom needs scripts on
+            path.write_text(f'<!doctype html><meta charset="utf-8"><body class="card card1">{inert}</body>')
+            dom = chromium(chrome, tmp_path, "--dump-dom", path.resolve().as_uri()).stdout
+            shown = re.findall(r'<span class="qg-o1" lang="\w+">([^<]*)</span>', dom)
+            assert shown[: len(stored[fact])] == stored[fact]
+            assert stored[fact] == [option[0].get("ko") for option in option_order(project.fact(fact))]
+        letter = re.search(r'<span class="qg-letter">(\w)</span>', answer).group(1)
+        correct = {"shuffled": "H800", "fixed": "둘 다"}[fact]
+        assert stored[fact].index(correct) == "ABCDE".index(letter)

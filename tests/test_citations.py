@@ -288,7 +288,8 @@ PLAIN = """\
 def notes_in(out: Path) -> dict[str, list[tuple]]:
     """Each package's notes and cards as rows: what a learner's collection receives from the facts.
 
-    The notetypes (templates, CSS) are left out: they improve between releases on their own."""
+    The notetypes (templates, CSS) are left out: they improve between releases on their own; so are
+    the fields the final notetype layout appended after the first 17 (empty for these facts)."""
     import sqlite3
     import zipfile
 
@@ -297,7 +298,10 @@ def notes_in(out: Path) -> dict[str, list[tuple]]:
         db = out / (package.name + ".db")
         db.write_bytes(zipfile.ZipFile(package).read("collection.anki2"))
         conn = sqlite3.connect(db)
-        rows = conn.execute("select guid, mid, mod, tags, flds from notes order by id").fetchall()
+        rows = [
+            (guid, mid, mod, tags, flds.split("\x1f")[:17])
+            for guid, mid, mod, tags, flds in conn.execute("select guid, mid, mod, tags, flds from notes order by id")
+        ]
         rows += conn.execute("select id, nid, did, ord, mod, due from cards order by id").fetchall()
         conn.close()
         found[package.name] = rows

@@ -491,13 +491,14 @@ def test_grade_usage_errors_exit_2(tmp_path):
 
 
 def test_build_writes_the_sheet_and_grade_marks_it_from_the_command_line(tmp_path):
-    """The example project of `quizgen init`: build its sheet, print it, fill in two, grade with the CLI."""
-    exe = chromium_path()
+    """The example project of `quizgen init`: build its sheet and PDF, fill in two, grade with the CLI."""
+    chromium_path()
     root = tmp_path / "course"
     assert run("init", root).exit_code == 0
     dist = tmp_path / "dist"
-    assert run("build", root, "--out", dist, "--format", "sheet").exit_code == 0
+    assert run("build", root, "--out", dist, "--format", "sheet", "--format", "pdf").exit_code == 0
     folder = dist / "quizzes" / "example"
+    pdf = str(folder / "example-sheet.pdf")  # printed by the build itself
     sheet = json.loads((folder / "example-sheet.json").read_text(encoding="utf-8"))
     from quizgen.grade import find_quiz
     from quizgen.project import load_project
@@ -505,7 +506,6 @@ def test_build_writes_the_sheet_and_grade_marks_it_from_the_command_line(tmp_pat
     quiz = find_quiz(load_project(str(root)), "example")
     assert sheets.layout(quiz) == sheet  # the grader reads the very layout the build wrote
     assert {b["kind"] for b in sheet["bubbles"]} == {"answer", "student", "form", "score"}
-    pdf = omr.print_pdf(exe, str(folder / "example-sheet.html"), str(tmp_path / "sheet.pdf"), str(tmp_path / "p"))
     rnd = random.Random(4)
     scans = tmp_path / "scans"
     scans.mkdir()
@@ -584,3 +584,60 @@ def test_wrong_code_is_refused_unless_the_teacher_says_grade():
     decided = score.Decisions([score.Issue("x.png", 1, "", about="code", decision="grade")])
     result = score.grade_reading(reading_of(sheet, marks, code="abcdef"), sheet, quiz, "x.png", 1, decided)
     assert result.student == "22222" and result.score == 0
+
+
+def test_a_decompression_bomb_is_refused_unopened(tmp_path):
+    import struct
+    import zlib
+
+    ihdr = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 0, 0, 0, 0)
+    chunk = struct.pack(">I", len(ihdr)) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk + b"\x00" * 100)
+    quiz = omr.make_quiz(forms=1, choice=2, truefalse=0, open_=0)
+    out = tmp_path / "out"
+    summary = grade_scans(quiz, [str(bomb)], str(out))
+    assert summary.graded == 0
+    (row,) = read_csv(out / "review.csv")
+    assert row["about"] == "page" and "100000x100000 pixels" in row["reason"]
+
+
+def test_a_letter_sheet_prints_at_its_size_and_grades(tmp_path):
+    import pypdfium2 as pdfium
+
+    quiz = omr.make_quiz(forms=2, choice=12, truefalse=4, open_=1, paper="letter", digits=8, seed=9)
+    printed = Printed(quiz, tmp_path, chromium_path())
+    doc = pdfium.PdfDocument(printed.pdf)
+    width, height = doc[0].get_size()
+    assert len(doc) == 1 and abs(width - 612) < 1.5 and abs(height - 792) < 1.5  # 8.5 x 11 in, one page
+    doc.close()
+    rnd = random.Random(6)
+    answers, scores, total = student_answers(quiz, "B", rnd)
+    image = omr.fill_in(printed.image(200), printed.sheet, 200, rnd, "12345678", "B", answers, scores)
+    path = save(omr.jpeg(omr.rotate(image, -9), 55), tmp_path, "letter.jpg")
+    grade_scans(quiz, [path], str(tmp_path / "out"))
+    (row,) = read_csv(tmp_path / "out" / "results.csv")
+    assert (row["student"], row["form"], float(row["score"]), row["status"]) == ("12345678", "B", total, "ok")
+
+
+def test_a_scan_drawn_from_the_layout_json_alone_is_read(tmp_path):
+    """Solid squares where the markers are, rings where the bubbles are, nothing else: the fallback reads it."""
+    quiz = omr.make_quiz(forms=2, choice=6, truefalse=2, open_=1, seed=4)
+    sheet = json.loads(sheets.to_json(sheets.layout(quiz)))
+    dpi = 150
+    px = dpi / 25.4
+    image = np.full((round(297 * px), round(210 * px)), 255, np.uint8)
+    for m in sheet["markers"]:
+        half = m["size_mm"] / 2
+        cv2.rectangle(image, (round((m["x_mm"] - half) * px), round((m["y_mm"] - half) * px)),
+                      (round((m["x_mm"] + half) * px), round((m["y_mm"] + half) * px)), 0, -1)  # fmt: skip
+    for b in sheet["bubbles"]:
+        cv2.circle(image, (round(b["x_mm"] * px), round(b["y_mm"] * px)), round(b["r_mm"] * px), 120, 1, cv2.LINE_AA)
+    rnd = random.Random(1)
+    answers, scores, total = student_answers(quiz, "A", rnd)
+    omr.fill_in(image, sheet, dpi, rnd, "24680", "A", answers, scores, styles=("pen",))
+    path = save(omr.rotate(image, 2), tmp_path, "plain.png")
+    grade_scans(quiz, [path], str(tmp_path / "out"))
+    (row,) = read_csv(tmp_path / "out" / "results.csv")
+    assert (row["student"], row["form"], float(row["score"]), row["status"]) == ("24680", "A", total, "ok")
+    assert [r["about"] for r in read_csv(tmp_path / "out" / "review.csv")] == ["code"]  # a note, said not hidden

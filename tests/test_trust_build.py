@@ -194,6 +194,7 @@ def full_fact_file() -> FactFile:
         wrong=(Text((("en", "w1"),)), Text((("en", "w2"),))),
         options=(Text((("en", "o1"),)), Text((("en", "o2"),))),
         shuffle=True,
+        reverse=True,
         points=2.5,
         cite=(Citation("src", "q", "claim", 4), Citation("src2")),
         text=Text((("en", "{{c1::a}}"),)),
@@ -216,7 +217,12 @@ def full_fact_file() -> FactFile:
     values = {"path": "decks/x.yaml", "deck": "D::E", "tags": ("t1",), "facts": (fact, fact)}
     for f in dataclasses.fields(FactFile):  # fields added later (e.g. lines, rejected ids) get a non-default
         if f.name not in values:
-            values[f.name] = {"int": 7, "str": "s", "tuple[tuple[str, int], ...]": (("bad-id", 9),)}[f.type]
+            values[f.name] = {
+                "int": 7,
+                "str": "s",
+                "tuple[tuple[str, int], ...]": (("bad-id", 9),),
+                "Text | None": Text((("ko", "설명"), ("en", "about"))),
+            }[f.type]
     return FactFile(**values)
 
 

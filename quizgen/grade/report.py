@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 from html import escape
 
@@ -147,15 +148,15 @@ def read_review(path: str) -> list[Issue]:
 
 
 def histogram_svg(scores: list[float], maximum: float) -> str:
-    """Score distribution as bars: one per point when the maximum is small, else 20 bins."""
+    """Score distribution as bars: one per point up to 40 points, else bins of a whole number of points."""
     if not scores:
         return "<p>No sheet was graded.</p>"
     top = max(maximum, max(scores), 1)
-    bins = int(top) + 1 if top <= 40 and float(top).is_integer() else 20
-    width_per = top / (bins - 1) if bins == int(top) + 1 else top / bins
+    step = max(1, math.ceil((top + 1) / 40))
+    bins = int(top // step) + 1
     counts = [0] * bins
     for s in scores:
-        counts[min(bins - 1, int(s / width_per + 1e-9))] += 1
+        counts[min(bins - 1, int(s // step))] += 1
     w, h, pad = 640, 220, 30
     bar = (w - 2 * pad) / bins
     peak = max(counts)
@@ -164,10 +165,11 @@ def histogram_svg(scores: list[float], maximum: float) -> str:
         f'aria-label="score distribution">',
         f'<line x1="{pad}" y1="{h - pad}" x2="{w - pad}" y2="{h - pad}" stroke="#333"/>',
     ]
+    every = max(1, math.ceil(bins / 20))
     for i, count in enumerate(counts):
         bh = (h - 2 * pad) * count / peak if peak else 0
         x = pad + i * bar
-        label = fmt(i * width_per)
+        label = str(i * step) if step == 1 else f"{i * step}-{i * step + step - 1}"
         parts.append(
             f'<rect x="{x + 1:.1f}" y="{h - pad - bh:.1f}" width="{max(bar - 2, 1):.1f}" height="{bh:.1f}" '
             f'fill="#3b6ea5"><title>{escape(label)}: {count}</title></rect>'
@@ -175,8 +177,9 @@ def histogram_svg(scores: list[float], maximum: float) -> str:
         centre = f'x="{x + bar / 2:.1f}" font-size="10" text-anchor="middle"'
         if count:
             parts.append(f'<text {centre} y="{h - pad - bh - 3:.1f}">{count}</text>')
-        if bins <= 25 or i % 2 == 0:
+        if i % every == 0:
             parts.append(f'<text {centre} y="{h - pad + 13}">{escape(label)}</text>')
+    parts.append(f'<text x="{w / 2}" y="{h - 3}" font-size="10" text-anchor="middle">points</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -207,7 +210,7 @@ def render_report(
         "</style></head><body>",
         f"<h1>{e(title)}</h1>",
         f"<p>{len(graded)} sheets read, {len(scores)} scored, {len(open_issues)} open review items. "
-        f"Mean {fmt(mean)} / {fmt(maximum)}, median {fmt(median)}.</p>",
+        f"Mean {mean:.1f} / {fmt(maximum)}, median {fmt(median)}.</p>",
         "<h2>Score distribution</h2>",
         histogram_svg(scores, maximum),
     ]

@@ -30,6 +30,8 @@ DETECT_SIDE = 1300  # markers are found on the page scaled to this longest side 
 SCALE_TOLERANCE = 0.03  # markers further off than 3% of their printed distance: "fit to page"
 MAX_RESIDUAL_MM = 1.2  # markers that disagree by more than this with one homography are not trusted
 BLANK_INK = 0.002  # a page with less dark area than this, and no markers, is the back of a sheet
+MAX_PIXELS = 60_000_000  # an A4 page at 600 dpi is 35 MP; more is no scan (or a decompression bomb)
+MAX_FILE_BYTES = 300_000_000
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 SCAN_SUFFIXES = (".pdf", *IMAGE_SUFFIXES)
 
@@ -80,7 +82,11 @@ def load_pages(path: str, dpi: int = PDF_DPI):
             try:
                 for i in range(len(doc)):
                     page = doc[i]
-                    bitmap = page.render(scale=dpi / 72, grayscale=True)
+                    w_pt, h_pt = page.get_size()
+                    scale = dpi / 72
+                    if w_pt * h_pt * scale * scale > MAX_PIXELS:  # a poster-sized page: render it smaller
+                        scale = (MAX_PIXELS / max(w_pt * h_pt, 1.0)) ** 0.5
+                    bitmap = page.render(scale=scale, grayscale=True)
                     image = bitmap.to_numpy()
                     if image.ndim == 3:
                         image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
@@ -89,7 +95,14 @@ def load_pages(path: str, dpi: int = PDF_DPI):
             finally:
                 doc.close()
             return
+        if os.path.getsize(path) > MAX_FILE_BYTES:
+            yield Page(path, 1, None, f"larger than {MAX_FILE_BYTES // 1_000_000} MB; not a page scan")
+            return
         data = np.fromfile(path, dtype=np.uint8)
+        size = image_size(data[:65536].tobytes())
+        if size is not None and size[0] * size[1] > MAX_PIXELS:
+            yield Page(path, 1, None, f"{size[0]}x{size[1]} pixels is far more than a page scan needs")
+            return
         image = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE) if data.size else None
         if image is None:
             yield Page(path, 1, None, "not a readable PDF, PNG or JPEG file")
@@ -97,6 +110,28 @@ def load_pages(path: str, dpi: int = PDF_DPI):
             yield Page(path, 1, image)
     except Exception as exc:  # noqa: BLE001 - any decoder failure is a fact about this file, not a crash
         yield Page(path, 1, None, f"cannot read it: {type(exc).__name__}: {exc}")
+
+
+def image_size(head: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG or JPEG header, read before decoding so a bomb is refused unopened."""
+    if head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) >= 24:
+        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    if head[:2] != b"\xff\xd8":
+        return None
+    i = 2
+    while i + 9 < len(head):
+        if head[i] != 0xFF:
+            i += 1
+            continue
+        marker = head[i + 1]
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7 or marker == 0xFF:
+            i += 1 if marker == 0xFF else 2
+            continue
+        length = int.from_bytes(head[i + 2 : i + 4], "big")
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            return int.from_bytes(head[i + 7 : i + 9], "big"), int.from_bytes(head[i + 5 : i + 7], "big")
+        i += 2 + length
+    return None
 
 
 _DETECTOR = None
@@ -143,6 +178,54 @@ def find_markers(gray: np.ndarray, sheet: dict) -> dict[int, np.ndarray]:
     return found
 
 
+def find_squares(gray: np.ndarray, sheet: dict) -> dict[int, np.ndarray]:
+    """Fallback when no ArUco pattern reads: four dark squares of the markers' size near the corners.
+
+    Plain squares carry no identity, so the page is taken as upright (each square is assigned to
+    the image corner it sits nearest); the homography residual and the sheet code still check it."""
+    scale = min(1.0, DETECT_SIDE / max(gray.shape))
+    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+    _, binary = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    contours, _ = cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    h, w = small.shape
+    page_w = sheet["page"]["width_mm"]
+    side = {m["id"]: m["size_mm"] for m in sheet["markers"]}
+    expected = max(side.values()) / page_w * min(w, h * page_w / sheet["page"]["height_mm"])
+    candidates = []
+    for contour in contours:
+        area = cv2.contourArea(contour)
+        if not (0.4 * expected**2 <= area <= 2.0 * expected**2):
+            continue
+        quad = cv2.approxPolyDP(contour, 0.08 * cv2.arcLength(contour, True), True).reshape(-1, 2)
+        if len(quad) != 4 or not cv2.isContourConvex(quad):
+            continue
+        rect_w, rect_h = cv2.minAreaRect(contour)[1]
+        if min(rect_w, rect_h) < 0.75 * max(rect_w, rect_h) or area < 0.8 * rect_w * rect_h:
+            continue
+        candidates.append(order_quad(quad.astype(np.float64)) / scale)
+    if len(candidates) < 4:
+        return {}
+    corner_of = {m["corner"]: m["id"] for m in sheet["markers"] if "corner" in m}
+    if len(corner_of) != 4:
+        return {}
+    centres = [c.mean(axis=0) for c in candidates]
+    picks = {
+        "top-left": min(range(len(centres)), key=lambda i: centres[i][0] + centres[i][1]),
+        "bottom-right": max(range(len(centres)), key=lambda i: centres[i][0] + centres[i][1]),
+        "top-right": max(range(len(centres)), key=lambda i: centres[i][0] - centres[i][1]),
+        "bottom-left": min(range(len(centres)), key=lambda i: centres[i][0] - centres[i][1]),
+    }
+    if len(set(picks.values())) != 4:
+        return {}
+    return {corner_of[corner]: candidates[i] for corner, i in picks.items()}
+
+
+def order_quad(quad: np.ndarray) -> np.ndarray:
+    """A quadrilateral's corners as top-left, top-right, bottom-right, bottom-left (image axes)."""
+    s, d = quad.sum(axis=1), quad[:, 0] - quad[:, 1]
+    return np.array([quad[np.argmin(s)], quad[np.argmax(d)], quad[np.argmax(s)], quad[np.argmin(d)]])
+
+
 def marker_corners_mm(marker: dict) -> np.ndarray:
     x, y, half = marker["x_mm"], marker["y_mm"], marker["size_mm"] / 2
     return np.array([[x - half, y - half], [x + half, y - half], [x + half, y + half], [x - half, y + half]])
@@ -157,6 +240,8 @@ def is_blank(gray: np.ndarray) -> bool:
 def read_page(gray: np.ndarray, sheet: dict, keep_image: bool = False) -> Reading:
     """Measure one page against `sheet`; status "no-markers" or "blank" when it cannot be read."""
     found = find_markers(gray, sheet)
+    if len(found) < 3:
+        found = find_squares(gray, sheet) or found
     if len(found) < 3:
         return Reading("blank" if not found and is_blank(gray) else "no-markers", sorted(found))
     by_id = {m["id"]: m for m in sheet["markers"]}

@@ -122,7 +122,18 @@ def grade_reading(reading, sheet: dict, quiz: SheetQuiz, file: str, page: int, d
         issue.decision = decisions.get(file, page, "page")
         return issue
     graded = Graded(file, page, upside_down=reading.upside_down)
-    if reading.code and reading.code != sheet["code"]:
+    if reading.code and set(reading.code) == {"0"}:  # no code cell is dark: not printed, or covered
+        graded.issues.append(
+            Issue(
+                file,
+                page,
+                f"sheet code not found (covered or not printed); graded as {sheet['quiz']}",
+                f"expected {sheet['code']}",
+                about="code",
+                blocking=False,
+            )
+        )
+    elif reading.code and reading.code != sheet["code"]:
         decision = decisions.get(file, page, "code")
         issue = Issue(
             file,

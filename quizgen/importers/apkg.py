@@ -390,8 +390,9 @@ class Reader:
         tag_ids = [t.split("::", 1)[1] for t in tags if t.startswith("source::")]
         source = tag_ids[0] if tag_ids else ""
         notes: list[str] = []
-        if "qg-cite" in f.get("Source", ""):
-            fields["cite"] = self.citations(f["Source"], tag_ids, notes)
+        cited = f.get("Citations") or f.get("Source", "")  # Citations in the final layout, Source before it
+        if "qg-cite" in cited:
+            fields["cite"] = self.citations(cited, tag_ids, notes)
             source = ""
         if source:
             fields["source"] = source

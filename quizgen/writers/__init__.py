@@ -28,7 +28,8 @@ from types import ModuleType
 class Options:
     """Everything a writer may need beyond the project; writers ignore what they do not use."""
 
-    lang: str = "both"  # html: ko | en | both (any project language)
+    lang: str | None = None  # html and apkg: a project language or both; None: the project's default (both)
+    apkg: str | None = None  # apkg: per-deck | one; None: quizgen.yaml's anki.package (default per-deck)
     forms: int = 1  # html: number of shuffled forms
     seed: str = "quizgen"  # html: shuffle seed
     lock: object = None  # anki: the project's Lock (note modification times)

@@ -30,24 +30,40 @@ from genanki.apkg_col import APKG_COL
 from genanki.apkg_schema import APKG_SCHEMA
 
 from .. import ids
+from ..errors import QuizgenError
 from ..model import CLOZE_RE, Fact, FactFile, Project, Text
-from ..present import LETTERS, option_order, role_words, truth_words
+from ..present import LETTERS, option_order, role_words, shuffles, truth_words
 from ..resources import read_shipped
 from . import Options
 
 FORMAT = "apkg"
-DESCRIPTION = "Anki packages, one per top-level deck"
+DESCRIPTION = "Anki packages, one per top-level deck (or one per project)"
 
 # Bump (to a later time) whenever templates or CSS change, never the fields.
-NOTETYPE_MOD = 1_764_100_000  # last change: colours reach WCAG AA in light and night mode
+NOTETYPE_MOD = 1_764_200_000  # last change: the final layout (reverse, hint, audio, citations), review-time shuffle
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 ZIP_LEVEL = 1  # measured on 100,000 notes: 6% larger than level 6, 2.7x faster
 
+# The final field layout of all four notetypes.  Anki matches a notetype's layout by its field and
+# template names in order; a package whose names differ is a "conflict": Anki then makes a copy
+# notetype ("quizgen Basic+") and updates none of the learner's notes.  So the layout is fixed
+# once, here, with room for what later releases need, and never changes again.
+#   - the first 17 are the layout of the first builds, unchanged and in their order: Anki's
+#     "Merge note types" import appends new fields at the end, so a learner who upgrades from that
+#     layout ends with exactly this one (tests/test_anki_upgrade.py);
+#   - Hint1/2 and Audio1/2 are empty today ({{hint:}} and [sound:] on the front when filled);
+#   - Citations holds a fact's rendered citations when it cites more than one source or a claim;
+#   - Reverse, when not empty, makes the Basic notetype's second template ("Reverse") a card;
+#   - Extra is reserved for a later release's data (empty today), so it needs no new field.
+# The fact id (FactId) is the browser's sort field and is not printed on the card.
 FIELDS = (
     "Prompt1", "Prompt2", "Answer1", "Answer2", "Options1", "Options2",
     "Explanation1", "Explanation2", "Lang1", "Lang2",
     "Source", "SourceUrl", "SourceDate", "SourcePublisher", "Quote", "Image", "FactId",
+    "Hint1", "Hint2", "Audio1", "Audio2", "Citations", "Reverse", "Extra",
 )  # fmt: skip
+FIRST_LAYOUT = FIELDS[:17]  # what packages built before the final layout have
+SORT_FIELD = FIELDS.index("FactId")
 TYPE_BY_ID = {mid: kind for kind, mid in ids.NOTETYPE_IDS.items()}
 NOTETYPE_NAMES = {
     "basic": "quizgen Basic",
@@ -55,48 +71,122 @@ NOTETYPE_NAMES = {
     "cloze": "quizgen Cloze",
     "truefalse": "quizgen True/False",
 }
+TEMPLATE_NAMES = {"basic": ("Card 1", "Reverse"), "choice": ("Card 1",), "cloze": ("Cloze",), "truefalse": ("Card 1",)}
 
 
-def two(name: str) -> str:
+def two(name: str, filt: str = "") -> str:
     """Both language slots of a field, the second only when present."""
     return (
-        f'<div class="qg-l1" lang="{{{{Lang1}}}}">{{{{{name}1}}}}</div>'
-        f'{{{{#{name}2}}}}<div class="qg-l2" lang="{{{{Lang2}}}}">{{{{{name}2}}}}</div>{{{{/{name}2}}}}'
-    )
-
-
-def two_cloze() -> str:
-    return (
-        '<div class="qg-l1" lang="{{Lang1}}">{{cloze:Prompt1}}</div>'
-        '{{#Prompt2}}<div class="qg-l2" lang="{{Lang2}}">{{cloze:Prompt2}}</div>{{/Prompt2}}'
+        f'{{{{#{name}1}}}}<div class="qg-l1" lang="{{{{Lang1}}}}">{{{{{filt}{name}1}}}}</div>{{{{/{name}1}}}}'
+        f'{{{{#{name}2}}}}<div class="qg-l2" lang="{{{{Lang2}}}}">{{{{{filt}{name}2}}}}</div>{{{{/{name}2}}}}'
     )
 
 
 IMAGE = '{{#Image}}<div class="qg-image">{{Image}}</div>{{/Image}}'
-TAIL = (
-    '{{#Explanation1}}<div class="qg-expl">' + two("Explanation") + "</div>{{/Explanation1}}"
-    '<div class="qg-source"><span class="qg-label">출처 · Source</span> '
+AUDIO = "".join(f'{{{{#Audio{n}}}}}<div class="qg-audio">{{{{Audio{n}}}}}</div>{{{{/Audio{n}}}}}' for n in "12")
+HINT = '{{#Hint1}}<div class="qg-hint">' + two("Hint", "hint:") + "</div>{{/Hint1}}"
+SOURCE = (
+    '{{#Source}}<div class="qg-source"><span class="qg-label">출처 · Source</span> '
     '{{#SourceUrl}}<a href="{{SourceUrl}}">{{Source}}</a>{{/SourceUrl}}{{^SourceUrl}}{{Source}}{{/SourceUrl}}'
     "{{#SourcePublisher}} · {{SourcePublisher}}{{/SourcePublisher}}{{#SourceDate}} · {{SourceDate}}{{/SourceDate}}"
-    '{{#Quote}}<blockquote class="qg-quote">{{Quote}}</blockquote>{{/Quote}}</div>'
-    '<div class="qg-id">{{FactId}}</div>'
+    '{{#Quote}}<blockquote class="qg-quote">{{Quote}}</blockquote>{{/Quote}}</div>{{/Source}}'
+)
+TAIL = (
+    '{{#Explanation1}}<div class="qg-expl">' + two("Explanation") + "</div>{{/Explanation1}}"
+    '{{#Citations}}<div class="qg-source">{{Citations}}</div>{{/Citations}}{{^Citations}}' + SOURCE + "{{/Citations}}"
 )
 
+# Choice options are shuffled at review time by this script, the usual way on Anki desktop,
+# AnkiDroid and AnkiMobile.  The front draws an order and keeps it (in the page's window, which
+# the desktop keeps between the two sides, and in sessionStorage, which AnkiDroid and AnkiMobile
+# keep), keyed by the fact id; the back reads it, so both sides agree within one review, and moves
+# the answer letter with the answer.  Only a list marked data-qg-shuffle is reordered (the
+# writer marks it unless the fact says `shuffle: false`); without scripts, or when the back finds
+# no order from its front (a preview of the back alone), the card shows the fixed order.
+SHUFFLE_JS = r"""<script>
+(function (side) {
+  var root = document.querySelectorAll(".qg-choices[data-qg-shuffle]");
+  var list = root[root.length - 1];
+  if (!list) return;
+  var items = Array.prototype.slice.call(list.children);
+  var key = "qg-order:" + list.getAttribute("data-qg-shuffle") + ":" + items.length;
+  var order = null;
+  function valid(o) {
+    if (!o || o.length !== items.length) return false;
+    var seen = {};
+    for (var i = 0; i < o.length; i++) {
+      if (typeof o[i] !== "number" || o[i] < 0 || o[i] >= o.length || seen[o[i]]) return false;
+      seen[o[i]] = true;
+    }
+    return true;
+  }
+  if (side === "front") {
+    order = items.map(function (_, i) { return i; });
+    for (var i = order.length - 1; i > 0; i--) {
+      var j = Math.floor(Math.random() * (i + 1));
+      var t = order[i]; order[i] = order[j]; order[j] = t;
+    }
+    window.qgOrders = window.qgOrders || {};
+    window.qgOrders[key] = order;
+    try { sessionStorage.setItem(key, JSON.stringify(order)); } catch (e) {}
+  } else {
+    order = window.qgOrders && window.qgOrders[key];
+    if (!valid(order)) {
+      try { order = JSON.parse(sessionStorage.getItem(key)); } catch (e) { order = null; }
+    }
+    if (!valid(order)) return;
+  }
+  order.forEach(function (i) { list.appendChild(items[i]); });
+  var letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  var at = Array.prototype.indexOf.call(list.children, list.querySelector(".qg-correct"));
+  if (at >= 0) {
+    Array.prototype.forEach.call(document.querySelectorAll(".qg-letter"), function (el) {
+      el.textContent = letters.charAt(at);
+    });
+  }
+})("%s");
+</script>"""
 
-def _templates(kind: str) -> tuple[str, str]:
-    if kind == "cloze":
-        front = f'<div class="qg qg-cloze">{two_cloze()}{IMAGE}</div>'
-        back = f'<div class="qg qg-cloze qg-back">{two_cloze()}{IMAGE}<hr id="answer">{TAIL}</div>'
-        return front, back
-    front = f'<div class="qg qg-{kind}"><div class="qg-prompt">{two("Prompt")}</div>{IMAGE}'
+
+def _front_body(kind: str, prompt: str) -> str:
+    body = f'<div class="qg qg-{kind}"><div class="qg-prompt">{prompt}</div>{IMAGE}{AUDIO}'
     if kind in ("choice", "truefalse"):
-        front += f'<div class="qg-options">{two("Options")}</div>'
-    front += "</div>"
+        body += f'<div class="qg-options">{two("Options")}</div>'
+    return body + HINT + "</div>"
+
+
+def _card(kind: str, prompt: str, answer: str) -> tuple[str, str]:
+    """Front and back of one template.  The back repeats the front's markup rather than using
+    {{FrontSide}}: the front's script must not run again on the back (and draw a new order)."""
+    front = _front_body(kind, prompt)
     back = (
-        f'<div class="qg-back">{{{{FrontSide}}}}</div><hr id="answer">'
-        f'<div class="qg qg-{kind}"><div class="qg-answer">{two("Answer")}</div>{TAIL}</div>'
+        f'<div class="qg-back">{front}</div><hr id="answer">'
+        f'<div class="qg qg-{kind}"><div class="qg-answer">{answer}</div>{TAIL}</div>'
     )
+    if kind == "choice":
+        return front + SHUFFLE_JS % "front", back + SHUFFLE_JS % "back"
     return front, back
+
+
+def _templates(kind: str) -> list[tuple[str, str, str]]:
+    """(name, front, back) of each template of a notetype."""
+    if kind == "cloze":
+        text = two("Prompt", "cloze:")
+        front = f'<div class="qg qg-cloze">{text}{IMAGE}{AUDIO}{HINT}</div>'
+        back = f'<div class="qg qg-cloze qg-back">{text}{IMAGE}{AUDIO}<hr id="answer">{TAIL}</div>'
+        return [("Cloze", front, back)]
+    cards = [("Card 1", *_card(kind, two("Prompt"), two("Answer")))]
+    if kind == "basic":
+        # Empty, so no card, unless the note's Reverse field is set (the fact says `reverse: true`).
+        front, back = _card("basic qg-reverse", two("Answer"), two("Prompt"))
+        cards.append(("Reverse", "{{#Reverse}}" + front + "{{/Reverse}}", back))
+    assert tuple(name for name, _, _ in cards) == TEMPLATE_NAMES[kind]
+    return cards
+
+
+def _layout_id(kind: str, name: str) -> int:
+    """Stable ids for fields and templates: Anki (2.1.67+) merges notetypes by them."""
+    return ids.layout_id(kind, name)
 
 
 def notetypes() -> dict[str, genanki.Model]:
@@ -104,14 +194,17 @@ def notetypes() -> dict[str, genanki.Model]:
     css = read_shipped("anki-card.css")
     models = {}
     for kind, name in NOTETYPE_NAMES.items():
-        front, back = _templates(kind)
         models[kind] = genanki.Model(
             ids.NOTETYPE_IDS[kind],
             name,
-            fields=[{"name": f} for f in FIELDS],
-            templates=[{"name": "Cloze" if kind == "cloze" else "Card 1", "qfmt": front, "afmt": back}],
+            fields=[{"name": f, "id": _layout_id("field", f)} for f in FIELDS],
+            templates=[
+                {"name": t, "qfmt": front, "afmt": back, "id": _layout_id(f"template:{kind}", t)}
+                for t, front, back in _templates(kind)
+            ],
             css=css,
             model_type=genanki.Model.CLOZE if kind == "cloze" else genanki.Model.FRONT_BACK,
+            sort_field_index=SORT_FIELD,
         )
     return models
 
@@ -126,32 +219,39 @@ def esc(text: str) -> str:
 
 
 def slots(text: Text | None, l1: str, l2: str) -> tuple[str, str]:
-    """(first, second) language slot; a neutral text fills the first slot only."""
+    """(first, second) language slot; a neutral text fills the first slot only.
+
+    In a one-language build (no l2) a text that lacks l1 shows its first language instead: a
+    card is never empty (`check --lint` warns about the missing language: missing-language)."""
     if text is None:
         return "", ""
     a, b = text.get(l1), text.get(l2) if l2 else None
+    if a is None and not l2 and text.items:
+        a = text.items[0][1]
     if b is not None and (a is None or a == b):
         a, b = (b, None) if a is None else (a, None)
     return esc(a or ""), esc(b or "")
 
 
-def options_html(options: list[tuple[Text, bool]], l1: str, l2: str) -> str:
-    """One lettered list; each option in the primary language, the other language beneath it, smaller."""
+def options_html(options: list[tuple[Text, bool]], l1: str, l2: str, shuffle_key: str = "") -> str:
+    """One lettered list; each option in the primary language, the other language beneath it, smaller.
+
+    `shuffle_key` (the fact id) marks the list for the card's script to shuffle at review time."""
     items = []
     for text, correct in options:
         first, second = slots(text, l1, l2)
         cls = ' class="qg-correct"' if correct else ""
         other = f'<span class="qg-o2" lang="{l2}">{second}</span>' if second else ""
         items.append(f'<li{cls}><span class="qg-o1" lang="{l1}">{first}</span>{other}</li>')
-    return '<ol class="qg-choices" type="A">' + "".join(items) + "</ol>"
+    mark = f' data-qg-shuffle="{html.escape(shuffle_key, quote=True)}"' if shuffle_key else ""
+    return f'<ol class="qg-choices" type="A"{mark}>' + "".join(items) + "</ol>"
 
 
 def citations_html(fact: Fact, project: Project, languages: tuple[str, ...]) -> str:
     """Every citation of a fact, each with its role, source and quote, in the order written.
 
-    It fills the Source field (the other source fields stay empty), so the notetype's fields and
-    templates stay as they are: a learner's notetype needs no update for a card to show both
-    the article's claim and the evidence that corrects it.
+    It fills the Citations field (the Source fields stay empty): a card then shows both the
+    article's claim and the evidence that corrects it.
     """
     items = []
     for citation in fact.citations:
@@ -166,9 +266,17 @@ def citations_html(fact: Fact, project: Project, languages: tuple[str, ...]) -> 
     return "".join(items)
 
 
-def note_fields(fact: Fact, project: Project, media_name: str) -> list[str]:
+def variant_of(project: Project, lang: str | None) -> str:
+    """'' for the full (all-language) build, else the one language a build puts on the cards."""
+    lang = lang or project.anki_lang
+    return "" if lang == "both" or project.languages == (lang,) else lang
+
+
+def note_fields(fact: Fact, project: Project, media_name: str, variant: str = "") -> list[str]:
     langs = project.languages
     l1, l2 = langs[0], (langs[1] if len(langs) > 1 else "")
+    if variant:
+        l1, l2 = variant, ""
     f = dict.fromkeys(FIELDS, "")
     f["Lang1"], f["Lang2"] = l1, l2
     f["Prompt1"], f["Prompt2"] = slots(fact.prompt, l1, l2)
@@ -176,8 +284,9 @@ def note_fields(fact: Fact, project: Project, media_name: str) -> list[str]:
         f["Answer1"], f["Answer2"] = slots(fact.answer, l1, l2)
     if fact.type == "choice":
         options = option_order(fact)
-        f["Options1"] = options_html(options, l1, l2)  # Options2 stays empty: both languages are in one list
-        letter = LETTERS[[c for _, c in options].index(True)]
+        # Options2 stays empty: both languages are in one list
+        f["Options1"] = options_html(options, l1, l2, fact.id if shuffles(fact) else "")
+        letter = f'<span class="qg-letter">{LETTERS[[c for _, c in options].index(True)]}</span>'
         f["Answer1"] = f"{letter}. {f['Answer1']}"
         if f["Answer2"]:
             f["Answer2"] = f"{letter}. {f['Answer2']}"
@@ -199,10 +308,12 @@ def note_fields(fact: Fact, project: Project, media_name: str) -> list[str]:
             f["SourcePublisher"] = esc(source.publisher)
         f["Quote"] = esc(fact.quote)
     else:
-        f["Source"] = citations_html(fact, project, (l1, l2))
+        f["Citations"] = citations_html(fact, project, (l1, l2))
     if media_name:
         f["Image"] = f'<img src="{html.escape(media_name, quote=True)}">'
     f["FactId"] = fact.id
+    if fact.type == "basic" and fact.reverse:
+        f["Reverse"] = "y"
     return [f[name] for name in FIELDS]
 
 
@@ -225,6 +336,8 @@ def checksum(value: str) -> int:
 
 
 def card_ordinals(fact: Fact) -> list[int]:
+    if fact.type == "basic" and fact.reverse:
+        return [0, 1]  # the Reverse template
     if fact.type != "cloze":
         return [0]
     numbers = {int(m.group(1)) for _, v in fact.text.items for m in CLOZE_RE.finditer(v)}  # type: ignore[union-attr]
@@ -257,36 +370,54 @@ def note_digest(model_id: int, deck: str, tags: str, flds: str) -> str:
     return hashlib.sha256(f"{model_id}\x1e{deck}\x1e{tags}\x1e{flds}".encode()).hexdigest()[:16]
 
 
-def file_rows(fact_file: FactFile, project: Project) -> dict:
+def file_rows(fact_file: FactFile, project: Project, variant: str = "") -> dict:
     """Everything one fact file contributes to a package, before note times are known.
 
-    Pure in the fact file, the project's sources and languages: the build caches it per file,
-    so a one-file edit recomputes one file's rows.
+    Pure in the fact file, the project's sources and languages and the variant (one language, or
+    '' for all): the build caches it per file, so a one-file edit recomputes one file's rows.
     """
     media: dict[str, str] = {}
     notes = []
     for fact in fact_file.facts:
-        fields = note_fields(fact, project, media_for(project, fact, media))
+        key = ids.note_key(fact.id, variant)
+        fields = note_fields(fact, project, media_for(project, fact, media), variant)
         tags = " " + " ".join(note_tags(fact)) + " "
         model_id = ids.NOTETYPE_IDS[fact.type]
         flds = "\x1f".join(fields)
         digest = note_digest(model_id, fact_file.deck, tags, flds)
-        cards = [(ordinal, ids.card_id(project.id, fact.id, ordinal)) for ordinal in card_ordinals(fact)]
+        cards = [(ordinal, ids.card_id(project.id, key, ordinal)) for ordinal in card_ordinals(fact)]
         notes.append(
             (
                 fact.id,
                 digest,
-                ids.note_id(project.id, fact.id),
-                fact.anki_guid or ids.note_guid(project.id, fact.id),  # an imported note keeps its GUID
+                ids.note_id(project.id, key),
+                # an imported note keeps its GUID (in the full build; a one-language build has notes of its own)
+                (fact.anki_guid if not variant else "") or ids.note_guid(project.id, key),
                 model_id,
                 tags,
                 flds,
-                sort_field(fields[0]),
-                checksum(fields[0]),
+                sort_field(fields[SORT_FIELD]),
+                checksum(fields[0]),  # Anki's duplicate check always hashes the first field
                 cards,
             )
         )
     return {"deck": fact_file.deck, "notes": notes, "media": media}
+
+
+def deck_descriptions(files: list[FactFile], project: Project, variant: str) -> dict[str, str]:
+    """deck name -> the HTML of its description in Anki's deck overview (escaped text; the
+    descriptions of several files of one deck one after the other)."""
+    found: dict[str, list[str]] = {}
+    for fact_file in files:
+        text = fact_file.description
+        if text is None:
+            continue
+        if variant:
+            parts = [slots(text, variant, "")[0]]
+        else:
+            parts = [esc(value) for _, value in text.in_order(project.languages)]
+        found.setdefault(fact_file.deck, []).extend(p for p in parts if p)
+    return {deck: "<br><br>".join(parts) for deck, parts in found.items()}
 
 
 _INT64 = range(-(2**63), 2**63)
@@ -327,12 +458,18 @@ def valid_rows(value) -> bool:
 _ROW_TYPES = {(str, str, int, str, int, str, str, str, int, seq) for seq in (list, tuple)}
 
 
-def write_package(path: str, files: list[FactFile], project: Project, options: Options, models) -> None:
+def write_package(
+    path: str, files: list[FactFile], project: Project, options: Options, models, variant: str = ""
+) -> None:
     lock = options.lock
     media: dict[str, str] = {}
     used_note_ids: set[int] = set()
     used_card_ids: set[int] = set()
-    decks = {ids.deck_id(f.deck): genanki.Deck(ids.deck_id(f.deck), f.deck).to_json() for f in files}
+    descriptions = deck_descriptions(files, project, variant)
+    decks = {
+        ids.deck_id(f.deck): genanki.Deck(ids.deck_id(f.deck), f.deck, descriptions.get(f.deck, "")).to_json()
+        for f in files
+    }
     tables, indexes = _schema()
     db_path = path + ".db"  # on disk, not in memory: zipfile then streams it in chunks
     conn = sqlite3.connect(db_path)
@@ -354,14 +491,16 @@ def write_package(path: str, files: list[FactFile], project: Project, options: O
         position = 0
         digests = options.report.setdefault("note_digests", {})  # fact id -> content digest, for the build
         for fact_file in files:
-            rows = options.memo("anki-rows", fact_file, lambda f=fact_file: file_rows(f, project), valid_rows)
+            rows = options.memo(
+                f"anki-rows:{variant}", fact_file, lambda f=fact_file: file_rows(f, project, variant), valid_rows
+            )
             did = ids.deck_id(rows["deck"])
             for row in rows["notes"]:
                 digests[row[0]] = row[1]
             media.update(rows["media"])
             notes, cards = [], []
             for fact_id, digest, nid, guid, mid, tags, flds, sfld, csum, card_list in rows["notes"]:
-                mod = lock.stamp(fact_id, digest) if lock is not None else (options.epoch or 0)
+                mod = lock.stamp(ids.note_key(fact_id, variant), digest) if lock is not None else (options.epoch or 0)
                 nid = _unique(nid, used_note_ids)
                 notes.append((nid, guid, mid, mod, -1, tags, flds, sfld, csum, 0, ""))
                 for ordinal, cid in card_list:
@@ -439,13 +578,30 @@ def _unique(candidate: int, used: set[int]) -> int:
     return candidate
 
 
+def packages(project: Project, mode: str) -> dict[str, list[FactFile]]:
+    """package name (without .apkg) -> its fact files: one per top-level deck, or one for all."""
+    groups = project.top_decks()
+    if mode != "one" or len(groups) == 1:  # one top-level deck: the same package either way
+        return {ids.slug(top): files for top, files in groups.items()}
+    name = ids.slug(project.title or os.path.basename(project.root.rstrip(os.sep)) or "deck")
+    return {name: [f for files in groups.values() for f in files]}
+
+
 def write(project: Project, out: str, options: Options) -> list[str]:
+    """Per top-level deck (or one for the project), `<deck>.apkg`, or `<deck>-ko.apkg` with one language.
+
+    Options: `lang` (a project language or both; default the project's `anki: {lang}`) and
+    `apkg` (per-deck or one; default `anki: {package}`)."""
     models = notetypes()
+    lang = options.lang or project.anki_lang
+    if lang != "both" and lang not in project.languages:
+        raise QuizgenError(f"--lang {lang}: not a project language ({', '.join(project.languages)})")
+    variant = variant_of(project, lang)
     written = []
-    for top, files in project.top_decks().items():
-        name = ids.slug(top) + ".apkg"
+    for stem, files in packages(project, options.apkg or project.anki_package).items():
+        name = f"{stem}-{variant}.apkg" if variant else f"{stem}.apkg"
         if options.progress:
             options.progress(f"apkg: {name}")
-        write_package(os.path.join(out, name), files, project, options, models)
+        write_package(os.path.join(out, name), files, project, options, models, variant)
         written.append(name)
     return written

@@ -145,7 +145,7 @@ def image_warning(lost: list[Item], name: str) -> str:
 
 def write(project: Project, out: str, options: Options) -> list[str]:
     written = []
-    for export in exports(project, options.lang):
+    for export in exports(project, options.lang or "both"):
         path, rel = output_path(out, export, ".gift.txt")
         data, lost = document(export)
         with open(path, "wb") as fh:

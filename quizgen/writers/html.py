@@ -97,7 +97,7 @@ def quiz_entry(pages: Pages, project: Project, quiz, written: list[str], pdf: bo
 
 def write(project: Project, out: str, options: Options) -> list[str]:
     files = sorted(project.files, key=lambda f: (f.deck, f.path))
-    pages = Pages(project, options.lang, options.epoch)
+    pages = Pages(project, options.lang or "both", options.epoch)
     options.report.setdefault("warnings", []).extend(pages.warnings)
     formats = options.extra.get("formats") or ()
     # Link each deck's Anki package when this build writes one: the apkg writer either ran already

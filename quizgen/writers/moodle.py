@@ -145,7 +145,7 @@ def document(project: Project, export: Export) -> bytes:
 
 def write(project: Project, out: str, options: Options) -> list[str]:
     written = []
-    for export in exports(project, options.lang):
+    for export in exports(project, options.lang or "both"):
         path, rel = output_path(out, export, ".moodle.xml")
         with open(path, "wb") as fh:
             fh.write(document(project, export))

@@ -32,7 +32,7 @@ def available() -> str | None:
 
 
 def write(project: Project, out: str, options: Options) -> list[str]:
-    pages = Pages(project, options.lang, options.epoch)
+    pages = Pages(project, options.lang or "both", options.epoch)
     jobs = []
     for quiz in project.quizzes:
         for name, html, _paper in quiz_pages(pages, quiz):

@@ -209,7 +209,7 @@ def package(project: Project, key: str, title: str, items: list[Item], settings:
 
 def write(project: Project, out: str, options: Options) -> list[str]:
     written = []
-    for export in exports(project, options.lang):
+    for export in exports(project, options.lang or "both"):
         path, rel = output_path(out, export, ".qti12.zip")
         settings = {"minutes": export.minutes, "description": export.instructions, "shuffle": True}
         write_zip(path, package(project, export.key, export.title, export.items, settings))

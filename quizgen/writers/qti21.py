@@ -245,7 +245,7 @@ def package(project: Project, key: str, title: str, sections, settings: dict) ->
 
 def write(project: Project, out: str, options: Options) -> list[str]:
     written = []
-    for export in exports(project, options.lang):
+    for export in exports(project, options.lang or "both"):
         path, rel = output_path(out, export, ".qti21.zip")
         settings = {"minutes": export.minutes, "instructions": export.instructions}
         write_zip(path, package(project, export.key, export.title, list(export.sections), settings))

@@ -12,10 +12,13 @@ With the PDF format in the same build, the sheet is printed to
 
 from __future__ import annotations
 
+import hashlib
 import os
 from html import escape
 
+from .. import pdfengine
 from .. import sheet as sheets
+from ..errors import QuizgenError
 from . import Options
 
 FORMAT = "sheet"
@@ -124,7 +127,9 @@ svg text.b {{ font-size: 2.5px; fill: #b0b0b0; text-anchor: middle; }}
 
 
 def sheet_title(sheet: dict) -> str:
-    return next((t["text"] for t in sheet["texts"] if t.get("weight") == "bold"), sheet["quiz"])
+    """The page title: the sheet's bold header lines (the quiz title, one or two lines)."""
+    lines = [t["text"] for t in sheet["texts"] if t.get("weight") == "bold" and t["y_mm"] < 40]
+    return " · ".join(lines) or sheet["quiz"]
 
 
 def write_sheet(sheet: dict, out_dir: str, stem: str) -> list[str]:
@@ -132,18 +137,42 @@ def write_sheet(sheet: dict, out_dir: str, stem: str) -> list[str]:
     folder = os.path.join(out_dir, "quizzes", stem)
     os.makedirs(folder, exist_ok=True)
     written = []
-    for suffix, text in (
-        ("-sheet.json", sheets.to_json(sheet)),
-        ("-sheet.html", render_html(sheet, sheet_title(sheet) + " · " + sheets.LABELS["en"]["sheet"])),
-    ):
+    for suffix, text in (("-sheet.json", sheets.to_json(sheet)), ("-sheet.html", sheet_html(sheet))):
         with open(os.path.join(folder, stem + suffix), "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
         written.append(f"quizzes/{stem}/{stem}{suffix}")
     return written
 
 
+def sheet_html(sheet: dict) -> str:
+    return render_html(sheet, sheet_title(sheet) + " · " + sheets.LABELS["en"]["sheet"])
+
+
 def write(project, out_dir: str, options: Options) -> list[str]:
     written: list[str] = []
-    for quiz in sheets.sheet_quizzes(project, options):
-        written += write_sheet(sheets.layout(quiz), out_dir, quiz.name)
+    jobs = []
+    for quiz in sheets.sheet_quizzes(project):
+        sheet = sheets.layout(quiz)
+        written += write_sheet(sheet, out_dir, quiz.name)
+        jobs.append((f"quizzes/{quiz.name}/{quiz.name}-sheet.pdf", sheet_html(sheet).encode("utf-8")))
+    if jobs and "pdf" in options.extra.get("formats", ()):
+        written += write_pdfs(jobs, out_dir, options)
+    return written
+
+
+def write_pdfs(jobs: list[tuple[str, bytes]], out_dir: str, options: Options) -> list[str]:
+    """Print the sheets with the PDF format's engine (quizgen.pdfengine); the build's memo skips unchanged ones."""
+    written = []
+    try:
+        with pdfengine.Session(epoch=options.epoch) as session:
+            for rel, html in jobs:
+                if options.progress:
+                    options.progress(f"pdf: {rel}")
+                key = hashlib.sha256(f"sheet\0{session.identity}\0{options.epoch}\0".encode() + html).hexdigest()
+                data = options.memo_content("sheet-pdf", key, lambda html=html: session.print(html))
+                with open(os.path.join(out_dir, rel), "wb") as fh:
+                    fh.write(data)
+                written.append(rel)
+    except pdfengine.EngineError as exc:
+        raise QuizgenError(f"sheet pdf: {exc}") from None
     return written
