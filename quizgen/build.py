@@ -142,7 +142,7 @@ def cached_loader(cache: Cache | None, keys: dict[str, str], workers: int | None
             parsed = [_parse(a) for a in args]
         for rel, (fact_file, problems) in zip(todo, parsed):
             results[rel] = (fact_file, problems)
-            if cache is not None and fact_file is not None and keys.get(rel):
+            if cache is not None and fact_file is not None and not problems and keys.get(rel):  # never a partial file
                 cache.put(keys[rel], fact_file_to_plain(fact_file), plain_leaf)
         return [results[rel] for rel in rels]
 

@@ -23,7 +23,7 @@ from .importers.command import import_command
 from .lint import RULES, lint
 from .lock import LOCK_FILE
 from .present import display_width
-from .project import load_project
+from .project import load_partial, load_project
 from .quotes import check_quotes
 from .schema import KINDS, add_modeline, render, write_schemas
 from .validate import LANG_RE
@@ -155,9 +155,10 @@ Examples:
 @click.option("--lint", "run_lint", is_flag=True, help="Also warn about questions that do not teach well.")
 @click.option("--strict", is_flag=True, help="With --lint: treat warnings as errors (exit 1).")
 def check(project, quotes_dir, run_lint, strict):
+    # Every problem at once: the quotes and lint run over the facts that are valid even when
+    # others are not, so a teacher fixes everything in one round.
     warn_if_slow_yaml()
-    proj = load_project(project)
-    problems = []
+    proj, problems = load_partial(project)
     if quotes_dir:
         problems += check_quotes(proj, quotes_dir)
     warnings = lint(proj) if run_lint else []

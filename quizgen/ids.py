@@ -17,6 +17,7 @@ importing one course never overwrites the other's cards.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import secrets
 import unicodedata
@@ -89,6 +90,12 @@ def slug(name: str) -> str:
     text = unicodedata.normalize("NFKC", name).replace("::", "-")
     text = re.sub(r"[^\w.-]+", "-", text, flags=re.U).strip("-._").lower()
     return re.sub(r"-{2,}", "-", text) or "deck"
+
+
+def file_stem(rel: str) -> str:
+    """The name a fact file's pages start with ('decks/unit/a.yaml' -> 'unit-a'), before numbering."""
+    rel = rel[len("decks/") :] if rel.startswith("decks/") else rel
+    return slug(os.path.splitext(rel)[0].replace("/", "-")) or "quiz"
 
 
 def anki_tag(tag: str) -> str:

@@ -13,8 +13,9 @@ import re
 import unicodedata
 from collections import defaultdict
 
+from . import cloze
 from .errors import Problem
-from .model import CLOZE_RE, NEUTRAL, Fact, Project
+from .model import NEUTRAL, Fact, Project
 from .present import shuffles
 
 RULES = {
@@ -53,25 +54,57 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"(?<=\d),(?=\d{3})", "", text)).strip()
 
 
-def appears(needle: str, haystack: str) -> bool:
+class Haystack:
+    """A text prepared once for many `appears` look-ups: normalised, its spaces dropped, and a map
+    from the spaceless text back to the normalised one for the word-boundary checks."""
+
+    __slots__ = ("norm", "flat", "pos")
+
+    def __init__(self, text: str):
+        self.norm = _norm(text)
+        self.pos = [i for i, ch in enumerate(self.norm) if ch != " "]
+        self.flat = self.norm.replace(" ", "")
+
+
+_WORD_CHAR = re.compile(r"\w")
+
+
+def appears(needle: str, haystack: str | Haystack) -> bool:
     """`needle` occurs in `haystack` as a word (Latin letters, digits) or as a substring (Hangul,
     where particles attach to the word: 전문가 in 전문가를).  Case, spacing and thousands separators
-    are ignored."""
+    are ignored.
+
+    Linear: a plain substring search over the spaceless text (no regex built per needle, and
+    the haystack prepared once per fact), then the boundary checks at each occurrence."""
+    if not isinstance(haystack, Haystack):
+        haystack = Haystack(haystack)
     n = _norm(needle)
-    if len(n.replace(" ", "")) < 2:
+    flat = n.replace(" ", "")
+    if len(flat) < 2:
         return False
-    pattern = re.escape(n).replace("\\ ", r"\s*")
-    if n[0].isascii() and n[0].isalnum():
-        pattern = r"(?<![\w])" + pattern
-    if n[-1].isascii() and n[-1].isalnum():
-        pattern += r"(?![a-z0-9])"
-    return re.search(pattern, _norm(haystack)) is not None
+    left = n[0].isascii() and n[0].isalnum()
+    right = n[-1].isascii() and n[-1].isalnum()
+    norm, pos = haystack.norm, haystack.pos
+    k = haystack.flat.find(flat)
+    while k >= 0:
+        i, j = pos[k], pos[k + len(flat) - 1]
+        if (not left or i == 0 or not _WORD_CHAR.match(norm[i - 1])) and (
+            not right or j + 1 >= len(norm) or norm[j + 1] not in _ASCII_ALNUM
+        ):
+            return True
+        k = haystack.flat.find(flat, k + 1)
+    return False
+
+
+_ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+NEAR_MAX_CHARS = 300  # difflib's ratio is quadratic: longer options are compared for equality only
 
 
 def near(a: str, b: str) -> bool:
     """Nearly the same words; options that differ in their numbers are different answers."""
     return (
-        len(a) > 6
+        6 < len(a) <= NEAR_MAX_CHARS
+        and len(b) <= NEAR_MAX_CHARS
         and re.findall(r"\d+", a) == re.findall(r"\d+", b)
         and difflib.SequenceMatcher(None, squash(a), squash(b)).ratio() >= 0.9
     )
@@ -79,7 +112,7 @@ def near(a: str, b: str) -> bool:
 
 def plain(text: str) -> str:
     """Cloze markers removed: `{{c1::term::hint}}` reads as `term`."""
-    return CLOZE_RE.sub(lambda m: m.group(2), text)
+    return cloze.replace(text, lambda d: d.hidden)
 
 
 class Linter:
@@ -136,8 +169,9 @@ class Linter:
                 )
 
     def answer_in_question(self, fact: Fact) -> None:
-        for lang, question in fact.question.items:  # type: ignore[union-attr]
-            candidates = [("answer", fact.answer)] + [(f"wrong[{i}]", w) for i, w in enumerate(fact.wrong)]
+        candidates = [("answer", fact.answer)] + [(f"wrong[{i}]", w) for i, w in enumerate(fact.wrong)]
+        for lang, asked in fact.question.items:  # type: ignore[union-attr]
+            question = Haystack(asked)
             for name, text in candidates:
                 value = text.get(lang) if lang else text.values()[0]
                 if value and appears(value, question):
@@ -152,14 +186,14 @@ class Linter:
 
     def cloze_visible(self, fact: Fact) -> None:
         for lang, value in fact.text.items:  # type: ignore[union-attr]
-            outside = CLOZE_RE.sub(" ", value)
-            for m in CLOZE_RE.finditer(value):
-                if appears(m.group(2), outside):
+            outside = Haystack(cloze.replace(value, lambda d: " "))
+            for hidden in dict.fromkeys(d.hidden for d in cloze.scan(value)):
+                if appears(hidden, outside):
                     self.warn(
                         fact,
                         "text",
                         "answer-in-question",
-                        f"text{'.' + lang if lang else ''}: the hidden {m.group(2)!r} is also visible",
+                        f"text{'.' + lang if lang else ''}: the hidden {hidden!r} is also visible",
                     )
 
     def options(self, fact: Fact) -> None:
@@ -221,12 +255,13 @@ class Linter:
         if fact.type in ("basic", "choice"):
             terms = [v for v in fact.answer.values()]  # type: ignore[union-attr]
         elif fact.type == "cloze":
-            terms = [m.group(2) for v in fact.text.values() for m in CLOZE_RE.finditer(v)]  # type: ignore[union-attr]
+            terms = [d.hidden for v in fact.text.values() for d in cloze.scan(v)]  # type: ignore[union-attr]
         if not terms:
             return
         words = [w for t in terms for w in WORD.findall(t)]
         quotes = [c for c in fact.evidence if c.quote]
-        if not any(appears(w, c.quote) for w in words for c in quotes):
+        haystacks = [Haystack(c.quote) for c in quotes]
+        if not any(appears(w, h) for w in dict.fromkeys(words) for h in haystacks):
             shown = " / ".join(dict.fromkeys(terms))
             self.warn_at(
                 fact,

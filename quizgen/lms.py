@@ -16,7 +16,8 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 
-from .model import CLOZE_RE, NEUTRAL, Fact, FactFile, Project, Text
+from . import cloze
+from .model import NEUTRAL, Fact, FactFile, Project, Text
 from .present import option_order, role_words, shuffles, truth_words
 
 
@@ -88,26 +89,17 @@ def media_name(project: Project, rel: str) -> str:
 def _cloze(fact: Fact, languages, lang) -> tuple[tuple, tuple[tuple[str, str], ...]]:
     texts = shown(fact.text, languages, lang)
     primary_lang = texts[0][0]
-    hidden: dict[int, list[str]] = {}
+    hidden: dict[int, dict[str, None]] = {}  # ordered sets: linear however many deletions
     for _, value in texts:
-        for m in CLOZE_RE.finditer(value):
-            words = hidden.setdefault(int(m.group(1)), [])
-            if m.group(2).strip() not in words:
-                words.append(m.group(2).strip())
-    segments: list = []
-    value = texts[0][1]
-    pos = 0
-    for m in CLOZE_RE.finditer(value):
-        if m.start() > pos:
-            segments.append(value[pos : m.start()])
-        n = int(m.group(1))
-        segments.append(Blank(n, tuple(hidden[n])))
-        pos = m.end()
-    if pos < len(value):
-        segments.append(value[pos:])
+        for d in cloze.scan(value):
+            hidden.setdefault(d.number, {})[d.hidden.strip()] = None
+    segments: list = [
+        part if isinstance(part, str) else Blank(part.number, tuple(hidden[part.number]))
+        for part in cloze.segments(texts[0][1])
+    ]
     others = []
     for k, v in texts[1:]:
-        others.append((k, CLOZE_RE.sub(lambda m: f"[{m.group(1)}]", v)))
+        others.append((k, cloze.replace(v, lambda d: f"[{d.number}]")))
     del primary_lang
     return tuple(segments), tuple(others)
 

@@ -7,7 +7,6 @@ its location so that later stages (lint, diff) can still point at a line.
 
 from __future__ import annotations
 
-import re
 import struct
 from dataclasses import dataclass
 
@@ -41,9 +40,6 @@ _LINES = struct.Struct(f"<{len(LINE_KEYS)}I")
 
 def pack_lines(lines: dict[str, int]) -> bytes:
     return _LINES.pack(*(lines.get(k, 0) for k in LINE_KEYS))
-
-
-CLOZE_RE = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.S)
 
 
 @dataclass(frozen=True)
@@ -181,12 +177,17 @@ class Fact:
 
 @dataclass(frozen=True, slots=True)
 class FactFile:
-    """One fact file: a deck name, file-wide tags, and its facts in order."""
+    """One fact file: a deck name, file-wide tags, and its facts in order.
+
+    A file with problems (only `check` sees one) holds just its valid facts, and in
+    `rejected_ids` the (id, line) of the others, so that duplicate ids are still found."""
 
     path: str
     deck: str
     tags: tuple[str, ...]
     facts: tuple[Fact, ...]
+    rejected_ids: tuple[tuple[str, int], ...] = ()
+    deck_line: int = 0  # the line of `deck:`, for messages about the deck name
     description: Text | None = None  # shown in Anki's deck overview
 
 

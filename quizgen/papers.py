@@ -29,9 +29,9 @@ import re
 import jinja2
 from markupsafe import Markup
 
-from . import templating
+from . import cloze, templating
 from .errors import QuizgenError
-from .model import CLOZE_RE, NEUTRAL, Fact, FactFile, Project, Quiz, Text
+from .model import NEUTRAL, Fact, FactFile, Project, Quiz, Text
 from .present import (
     LABELS,
     TRUTH_LABELS,
@@ -157,40 +157,45 @@ class Lang:
 
 def cloze_segments(text: str, numbered: bool) -> list[dict]:
     """Cloze text as segments: {'text': ...} and {'blank': n, 'hint': ..., 'width': em}."""
-    out, pos = [], 0
-    for m in CLOZE_RE.finditer(text):
-        if m.start() > pos:
-            out.append({"kind": "text", "text": text[pos : m.start()]})
-        hidden = m.group(2)
-        width = min(max(4.0, display_width(hidden) * 0.55 + 2), 16.0)
+    out = []
+    for part in cloze.segments(text):
+        if isinstance(part, str):
+            out.append({"kind": "text", "text": part})
+            continue
+        width = min(max(4.0, display_width(part.hidden) * 0.55 + 2), 16.0)
         out.append(
             {
                 "kind": "blank",
-                "n": int(m.group(1)) if numbered else 0,
-                "hint": (m.group(3) or "").strip(),
+                "n": part.number if numbered else 0,
+                "hint": (part.hint or "").strip(),
                 "width": f"{width:.1f}",
             }
         )
-        pos = m.end()
-    if pos < len(text):
-        out.append({"kind": "text", "text": text[pos:]})
     return out
 
 
 def cloze_numbers(fact: Fact) -> set[int]:
-    return {int(m.group(1)) for _, v in fact.text.items for m in CLOZE_RE.finditer(v)}  # type: ignore[union-attr]
+    return {d.number for _, v in fact.text.items for d in cloze.scan(v)}  # type: ignore[union-attr]
 
 
 def cloze_answers(fact: Fact, lang: Lang) -> list[dict]:
-    """[{n, texts}] for each deletion number, the hidden words in each shown language."""
-    numbers = sorted(cloze_numbers(fact))
+    """[{n, texts}] for each deletion number, the hidden words in each shown language.
+
+    One scan per language, grouped by number: looking up each number's deletions by a
+    fresh scan made 10,000 deletions cost 106 s."""
+    shown = lang.texts(fact.text)
+    hidden_by_lang: list[dict[int, dict[str, None]]] = []
+    for item in shown:
+        groups: dict[int, dict[str, None]] = {}
+        for d in cloze.scan(item["text"]):
+            groups.setdefault(d.number, {})[d.hidden.strip()] = None
+        hidden_by_lang.append(groups)
     out = []
-    for n in numbers:
+    for n in sorted(cloze_numbers(fact)):
         per_lang = []
-        for item in lang.texts(fact.text):
-            hidden = [m.group(2).strip() for m in CLOZE_RE.finditer(item["text"]) if int(m.group(1)) == n]
-            if hidden:
-                per_lang.append({**item, "text": " … ".join(dict.fromkeys(hidden))})
+        for item, groups in zip(shown, hidden_by_lang):
+            if n in groups:
+                per_lang.append({**item, "text": " … ".join(groups[n])})
         for i, item in enumerate(per_lang):
             item["cls"] = "l1" if i == 0 else "l2"
         # the same words in both languages (a name, a number) are shown once
@@ -627,15 +632,10 @@ class Pages:
 
 def filled_segments(text: str) -> list[dict]:
     """Cloze text with the hidden words shown (emphasised) instead of blanks: for study sheets."""
-    out, pos = [], 0
-    for m in CLOZE_RE.finditer(text):
-        if m.start() > pos:
-            out.append({"kind": "text", "text": text[pos : m.start()]})
-        out.append({"kind": "hidden", "text": m.group(2)})
-        pos = m.end()
-    if pos < len(text):
-        out.append({"kind": "text", "text": text[pos:]})
-    return out
+    return [
+        {"kind": "text", "text": part} if isinstance(part, str) else {"kind": "hidden", "text": part.hidden}
+        for part in cloze.segments(text)
+    ]
 
 
 # ---------------------------------------------------------------------------

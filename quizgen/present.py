@@ -8,7 +8,6 @@ output format.
 
 from __future__ import annotations
 
-import os
 import random
 import re
 
@@ -130,13 +129,14 @@ def output_stems(files: tuple[FactFile, ...]) -> dict[str, str]:
     """Fact file path -> output stem: 'decks/moe.yaml' -> 'moe', 'decks/unit/a.yaml' -> 'unit-a'; never two alike."""
     stems: dict[str, str] = {}
     used: set[str] = set()
+    last: dict[str, int] = {}  # per base, the number tried last: many equal stems stay linear
     for f in sorted(files, key=lambda f: f.path):
-        rel = f.path[len("decks/") :] if f.path.startswith("decks/") else f.path
-        base = ids.slug(os.path.splitext(rel)[0].replace("/", "-")) or "quiz"
-        stem, n = base, 1
+        base = ids.file_stem(f.path)  # project.check_page_names bounds its length
+        stem, n = base, last.get(base, 1)
         while stem in used:
             n += 1
             stem = f"{base}-{n}"
+        last[base] = n
         used.add(stem)
         stems[f.path] = stem
     return stems

@@ -384,11 +384,11 @@ def load_quizzes(
             )
             continue
         stems[stem] = rel
-        node, file_problems = load_yaml(os.path.join(root, rel), rel)
-        if file_problems:
-            problems += file_problems
+        loaded = load_yaml(os.path.join(root, rel), rel)
+        problems += loaded.problems
+        if loaded.node is None or not loaded.complete:  # a partial tree: its missing keys prove nothing
             continue
-        quiz, file_problems = parse_quiz(node, rel, languages, bank)
+        quiz, file_problems = parse_quiz(loaded.node, rel, languages, bank)
         problems += file_problems
         if quiz is not None:
             quizzes.append(quiz)

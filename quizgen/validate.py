@@ -15,16 +15,32 @@ import sys
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from . import spec
+from . import cloze, ids, spec
 from .errors import Problem
 from .ids import new_project_id
+from .limits import (
+    MAX_CLOZE_NUMBER,
+    MAX_FACTS_PER_FILE,
+    MAX_FILE_NAME_BYTES,
+    MAX_NAME_CHARS,
+    MAX_OPTIONS,
+    MAX_TEXT_CHARS,
+)
 from .loader import inside
-from .model import CLOZE_RE, NEUTRAL, ROLES, TYPES, Citation, Fact, FactFile, Source, Text, pack_lines
+from .model import NEUTRAL, ROLES, TYPES, Citation, Fact, FactFile, Source, Text, pack_lines
+
+
+def whole(pattern: str) -> re.Pattern:
+    """A spec.py (JSON Schema) pattern for Python: there `$` is the very end, here it also matches
+    before a final newline, which let `id: "a\n"` through and wrote a broken quizgen.lock."""
+    return re.compile(pattern[:-1] + r"\Z" if pattern.endswith("$") else pattern)
+
 
 # The key lists, patterns and hints come from spec.py, which the JSON Schemas are rendered from too.
-ID_RE = re.compile(spec.ID_PATTERN)
-LANG_RE = re.compile(spec.LANG_PATTERN)
-ANKI_GUID_RE = re.compile(spec.ANKI_GUID_PATTERN)
+ID_RE = whole(spec.ID_PATTERN)
+LANG_RE = whole(spec.LANG_PATTERN)
+URL_RE = whole(spec.URL_PATTERN)
+ANKI_GUID_RE = whole(spec.ANKI_GUID_PATTERN)
 
 COMMON_KEYS = spec.COMMON_FACT_KEYS
 # Keys allowed per type: those it requires, then those only it may have (a choice fact's `options`, `shuffle`).
@@ -35,9 +51,9 @@ FILE_KEYS = tuple(spec.FACT_FILE)
 SOURCE_KEYS = tuple(spec.SOURCE)
 CONFIG_KEYS = tuple(spec.CONFIG)
 LINT_KEYS = tuple(k.name for k in spec.LINT.keys)
-PROJECT_ID_RE = re.compile(spec.PROJECT_ID_PATTERN)
+PROJECT_ID_RE = whole(spec.PROJECT_ID_PATTERN)
 CITE_KEYS = tuple(spec.CITE)
-POINTS_RE = re.compile(spec.POINTS_PATTERN)
+POINTS_RE = whole(spec.POINTS_PATTERN)
 
 
 def line_of(node: Node) -> int:
@@ -57,12 +73,60 @@ def did_you_mean(word: str, choices) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
+class AnyId(frozenset):
+    """Stands for "every id" when decks/sources.yaml could not be read in full: unknown-source
+    checks are skipped then, rather than reporting every source after the syntax error."""
+
+    def __contains__(self, item) -> bool:
+        return True
+
+
+SUGGESTION_BUDGET = 20_000  # did-you-mean comparisons per file: 600 unknown ids x 600 sources took 6.5 s
+
+
+class Suggester:
+    """did-you-mean against a large set (source ids), bounded: each distinct word is compared once,
+    only with candidates of a similar length, and a file gets at most SUGGESTION_BUDGET comparisons
+    in all; past it, messages simply carry no suggestion."""
+
+    def __init__(self, choices):
+        self.by_length: dict[int, list[str]] = {}
+        for choice in choices:
+            self.by_length.setdefault(len(choice), []).append(choice)
+        self.budget = SUGGESTION_BUDGET
+        self.memo: dict[str, str] = {}
+
+    def __call__(self, word: str) -> str:
+        if word in self.memo:
+            return self.memo[word]
+        n = len(word)
+        # difflib's ratio is at most 2*min/(len a + len b): below 0.6 for lengths outside [n/2.33, 2.33n]
+        near = [c for k in range(max(1, int(n * 0.43)), int(n * 2.34) + 2) for c in self.by_length.get(k, ())]
+        if len(near) > self.budget:
+            self.memo[word] = ""
+            return ""
+        self.budget -= len(near)
+        self.memo[word] = did_you_mean(word, sorted(near))
+        return self.memo[word]
+
+
 class Checker:
     """Collects problems for one file; small helpers keep each check to one line."""
 
-    def __init__(self, rel: str):
+    def __init__(self, rel: str, complete: bool = True):
         self.rel = rel
         self.problems: list[Problem] = []
+        self.complete = complete  # False: a syntax error cut the file, so a missing key proves nothing
+        self._suggest: Suggester | None = None
+
+    def missing(self, node_or_line, message: str) -> None:
+        if self.complete:
+            self.error(node_or_line, message)
+
+    def suggest_source(self, word: str, source_ids) -> str:
+        if self._suggest is None:
+            self._suggest = Suggester(source_ids)
+        return self._suggest(word)
 
     def error(self, node_or_line, message: str) -> None:
         line = node_or_line if isinstance(node_or_line, int) else line_of(node_or_line)
@@ -93,14 +157,23 @@ class Checker:
             out[name] = (key, value)
         return out
 
-    def scalar(self, node: Node, field: str, required_text: bool = True) -> str | None:
+    def scalar(self, node: Node, field: str, required_text: bool = True, name: bool = False) -> str | None:
+        """A text value; `name` for one-line names (ids, tags, paths): no newline or tab, shorter."""
         if not isinstance(node, ScalarNode):
             self.error(node, f"{field}: expected text, found {kind(node)}")
             return None
-        if required_text and not node.value.strip():
+        value = node.value
+        if required_text and not value.strip():
             self.error(node, f"{field}: must not be empty")
             return None
-        return node.value
+        limit = MAX_NAME_CHARS if name else MAX_TEXT_CHARS
+        if len(value) > limit:
+            self.error(node, f"{field}: {len(value):,} characters; the limit is {limit:,}")
+            return None
+        if name and ("\n" in value.strip() or "\t" in value):
+            self.error(node, f"{field}: must be one line without tabs (found {value!r})")
+            return None
+        return value
 
     def text(self, node: Node, field: str, languages: tuple[str, ...]) -> Text | None:
         """A plain string, or a mapping from project language to string."""
@@ -144,9 +217,9 @@ class Checker:
         return tuple(out)
 
 
-def parse_config(node: Node | None, rel: str) -> tuple[dict, list[Problem]]:
+def parse_config(node: Node | None, rel: str, complete: bool = True) -> tuple[dict, list[Problem]]:
     """quizgen.yaml: languages (list of codes, first is primary), title, lint.ignore."""
-    c = Checker(rel)
+    c = Checker(rel, complete)
     config = {
         "id": "",
         "languages": ("ko", "en"),
@@ -225,8 +298,8 @@ def parse_lint(c: Checker, node: Node) -> tuple[str, ...] | None:
     return c.string_list(keys["ignore"][1], "lint.ignore")
 
 
-def parse_sources(node: Node | None, rel: str) -> tuple[dict[str, Source], list[Problem]]:
-    c = Checker(rel)
+def parse_sources(node: Node | None, rel: str, complete: bool = True) -> tuple[dict[str, Source], list[Problem]]:
+    c = Checker(rel, complete)
     sources: dict[str, Source] = {}
     if node is None:
         return sources, []
@@ -234,8 +307,8 @@ def parse_sources(node: Node | None, rel: str) -> tuple[dict[str, Source], list[
         c.error(node, f"sources.yaml must map source ids to sources, found {kind(node)}")
         return sources, c.problems
     for sid, key, value in c.keys_of(node):
-        if not ID_RE.match(sid):
-            c.error(key, f"source id {sid!r} must use lowercase letters, digits, '-' and '_'")
+        if not ID_RE.match(sid) or len(sid) > MAX_NAME_CHARS:
+            c.error(key, f"source id {sid!r} must use lowercase letters, digits, '-' and '_' (at most 200)")
             continue
         if not isinstance(value, MappingNode):
             c.error(value, f"source {sid!r}: expected a mapping with at least a title, found {kind(value)}")
@@ -246,10 +319,10 @@ def parse_sources(node: Node | None, rel: str) -> tuple[dict[str, Source], list[
             continue
         fields = {}
         for name, (_, vnode) in keys.items():
-            text = c.scalar(vnode, f"{sid}.{name}")
+            text = c.scalar(vnode, f"{sid}.{name}", name=name != "title")
             if text is None:
                 continue
-            if name == "url" and not re.match(spec.URL_PATTERN, text.strip()):
+            if name == "url" and not URL_RE.match(text.strip()):
                 c.error(vnode, f"{sid}.url: must start with http:// or https:// (found {text.strip()!r})")
                 continue
             fields[name] = text.strip()
@@ -258,49 +331,85 @@ def parse_sources(node: Node | None, rel: str) -> tuple[dict[str, Source], list[
     return sources, c.problems
 
 
+def parse_deck(c: Checker, node: Node) -> str | None:
+    deck = c.scalar(node, "deck", name=True)
+    if deck is None:
+        return None
+    deck = deck.strip()
+    parts = deck.split("::")
+    if any(not p.strip() for p in parts):
+        c.error(node, f"deck: {deck!r} has an empty part between '::'")
+        return None
+    deck = "::".join(p.strip() for p in parts)
+    package = ids.slug(parts[0].strip())
+    if len(package.encode("utf-8")) > MAX_FILE_NAME_BYTES:
+        c.error(
+            node,
+            f"deck: the top-level name {parts[0].strip()[:40]!r}... gives a package file name of "
+            f"{len(package.encode('utf-8'))} bytes; the limit is {MAX_FILE_NAME_BYTES} (shorten it)",
+        )
+        return None
+    return deck
+
+
 def parse_fact_file(
-    node: Node, rel: str, root: str, languages: tuple[str, ...], source_ids
+    node: Node, rel: str, root: str, languages: tuple[str, ...], source_ids, complete: bool = True
 ) -> tuple[FactFile | None, list[Problem]]:
-    """Validate one fact file and build it; the caller checks unique ids across files."""
-    c = Checker(rel)
+    """Validate one fact file and build it; the caller checks unique ids across files.
+
+    With problems, the FactFile returned (if any) is *partial*: only its valid facts, plus the
+    ids of the invalid ones in `rejected_ids`, so that `check` can still run the project-wide
+    checks (duplicate ids, quotes, lint) over everything that is sound.  `build` never uses it.
+    `complete=False` says a syntax error cut the file (see loader.Loaded)."""
+    c = Checker(rel, complete)
     if not isinstance(node, MappingNode):
         c.error(node, f"a fact file must be a mapping with 'deck' and 'facts', found {kind(node)}")
         return None, c.problems
     keys = c.mapping(node, FILE_KEYS, "the fact file")
     deck = None
     if "deck" not in keys:
-        c.error(1, f"missing required key 'deck' ({spec.hint(spec.FACT_FILE['deck'])})")
+        c.missing(1, f"missing required key 'deck' ({spec.hint(spec.FACT_FILE['deck'])})")
     else:
-        deck = c.scalar(keys["deck"][1], "deck")
-        if deck is not None:
-            deck = deck.strip()
-            parts = deck.split("::")
-            if any(not p.strip() for p in parts):
-                c.error(keys["deck"][1], f"deck: {deck!r} has an empty part between '::'")
-                deck = None
-            else:
-                deck = "::".join(p.strip() for p in parts)
+        deck = parse_deck(c, keys["deck"][1])
     file_tags: tuple[str, ...] = ()
     if "tags" in keys:
         file_tags = c.string_list(keys["tags"][1], "tags") or ()
     description = c.text(keys["description"][1], "description", languages) if "description" in keys else None
     facts: list[Fact] = []
+    rejected: list[tuple[str, int]] = []
     if "facts" not in keys:
-        c.error(1, f"missing required key 'facts' ({spec.hint(spec.FACT_FILE['facts'])})")
+        c.missing(1, f"missing required key 'facts' ({spec.hint(spec.FACT_FILE['facts'])})")
     else:
         fnode = keys["facts"][1]
         if not isinstance(fnode, SequenceNode):
             c.error(fnode, f"facts: expected a list of facts, found {kind(fnode)}")
         else:
             if not fnode.value:
-                c.error(fnode, "facts: the list is empty")
+                c.missing(fnode, "facts: the list is empty")
+            if len(fnode.value) > MAX_FACTS_PER_FILE:
+                c.error(
+                    fnode,
+                    f"facts: {len(fnode.value):,} facts in one file; the limit is {MAX_FACTS_PER_FILE:,} "
+                    "(split the file)",
+                )
             for item in fnode.value:
-                fact = parse_fact(c, item, deck or "", file_tags, root, languages, source_ids)
+                fact = parse_fact(c, item, deck or "", file_tags, root, languages, source_ids, rejected)
                 if fact is not None:
                     facts.append(fact)
-    if c.problems or deck is None:
-        return None, c.problems
-    return FactFile(path=rel, deck=deck, tags=file_tags, facts=tuple(facts), description=description), []
+    deck_line = line_of(keys["deck"][1]) if "deck" in keys else 0
+    if not c.problems and deck is not None:
+        whole_file = FactFile(rel, deck, file_tags, tuple(facts), deck_line=deck_line, description=description)
+        return whole_file, []
+    partial = FactFile(
+        rel,
+        deck or "",
+        file_tags,
+        tuple(facts),
+        rejected_ids=tuple(rejected),
+        deck_line=deck_line,
+        description=description,
+    )
+    return partial, c.problems
 
 
 TYPE_HINTS = {
@@ -313,7 +422,10 @@ TYPE_HINTS = {
 }
 
 
-def parse_fact(c: Checker, node: Node, deck: str, file_tags, root: str, languages, source_ids) -> Fact | None:
+def parse_fact(
+    c: Checker, node: Node, deck: str, file_tags, root: str, languages, source_ids, rejected=None
+) -> Fact | None:
+    """One fact, or None when it has problems (then its id, if valid, goes to `rejected`)."""
     if not isinstance(node, MappingNode):
         c.error(node, f"a fact must be a mapping with at least 'id', found {kind(node)}")
         return None
@@ -321,14 +433,15 @@ def parse_fact(c: Checker, node: Node, deck: str, file_tags, root: str, language
     raw = {key.value: (key, value) for key, value in node.value if isinstance(key, ScalarNode)}
     ftype = "basic"
     if "type" in raw:
-        t = c.scalar(raw["type"][1], "type")
+        t = c.scalar(raw["type"][1], "type", name=True)
         if t is not None and t.strip() not in TYPES:
             c.error(
                 raw["type"][1],
                 f"type: unknown fact type {t!r} (use one of: {', '.join(TYPES)})" + did_you_mean(t.strip(), TYPES),
             )
-            return None
+            t = None
         if t is None:
+            reject_id(c, raw, rejected)
             return None
         ftype = t.strip()
     allowed = COMMON_KEYS + TYPE_KEYS[ftype]
@@ -342,7 +455,7 @@ def parse_fact(c: Checker, node: Node, deck: str, file_tags, root: str, language
     if "id" not in keys:
         c.error(node, "missing required key 'id'")
     else:
-        fid = c.scalar(keys["id"][1], "id")
+        fid = c.scalar(keys["id"][1], "id", name=True)
         if fid is not None and not ID_RE.match(fid):
             c.error(
                 keys["id"][1],
@@ -402,13 +515,13 @@ def parse_fact(c: Checker, node: Node, deck: str, file_tags, root: str, language
                 fields["source"], fields["quote"] = primary.source, primary.quote
     for name in ("source", "quote"):
         if name in keys and "cite" not in keys:
-            value = c.scalar(keys[name][1], name)
+            value = c.scalar(keys[name][1], name, name=name == "source")
             if value is not None:
                 fields[name] = value.strip()
     if "source" in fields:
         fields["source"] = sys.intern(fields["source"])
     if "source" in fields and fields["source"] not in source_ids:  # cite's sources were checked in parse_cite
-        known = did_you_mean(fields["source"], source_ids)
+        known = c.suggest_source(fields["source"], source_ids)
         c.error(keys["source"][1], f"source: unknown source id {fields['source']!r} (not in decks/sources.yaml){known}")
     tags = list(file_tags)
     if "tags" in keys:
@@ -425,8 +538,19 @@ def parse_fact(c: Checker, node: Node, deck: str, file_tags, root: str, language
     if "lint" in keys:
         fields["lint_ignore"] = parse_lint(c, keys["lint"][1]) or ()
     if len(c.problems) > start or "id" not in fields:
+        if "id" in fields and rejected is not None:
+            rejected.append((fields["id"], fields["line"]))
         return None
     return Fact(**{k: v for k, v in fields.items() if v is not None})
+
+
+def reject_id(c: Checker, raw: dict, rejected) -> None:
+    """A fact too broken to check (unknown type) still has its id take part in the duplicate check."""
+    if rejected is None or "id" not in raw:
+        return
+    node = raw["id"][1]
+    if isinstance(node, ScalarNode) and ID_RE.match(node.value):
+        rejected.append((node.value, line_of(raw["id"][0])))
 
 
 def parse_cite(c: Checker, node: Node, source_ids) -> tuple[Citation, ...] | None:
@@ -442,6 +566,7 @@ def parse_cite(c: Checker, node: Node, source_ids) -> tuple[Citation, ...] | Non
         return None
     before = len(c.problems)
     out: list[Citation] = []
+    first: dict[tuple, int] = {}
     for i, item in enumerate(node.value):
         where = f"cite[{i}]"
         if not isinstance(item, MappingNode):
@@ -454,7 +579,7 @@ def parse_cite(c: Checker, node: Node, source_ids) -> tuple[Citation, ...] | Non
         if "source" not in keys:
             c.error(item, f"{where}: missing required key 'source' (an id from decks/sources.yaml)")
             continue
-        sid = c.scalar(keys["source"][1], f"{where}.source")
+        sid = c.scalar(keys["source"][1], f"{where}.source", name=True)
         quote = c.scalar(keys["quote"][1], f"{where}.quote") if "quote" in keys else ""
         role = "evidence"
         if "role" in keys:
@@ -468,15 +593,16 @@ def parse_cite(c: Checker, node: Node, source_ids) -> tuple[Citation, ...] | Non
             continue
         sid = sys.intern(sid.strip())
         if sid not in source_ids:
-            known = did_you_mean(sid, source_ids)
+            known = c.suggest_source(sid, source_ids)
             c.error(keys["source"][1], f"{where}.source: unknown source id {sid!r} (not in decks/sources.yaml){known}")
             continue
         line = line_of(keys["quote"][0]) if "quote" in keys else line_of(item)
         citation = Citation(sid, quote.strip(), role, line)
-        for j, prev in enumerate(out):
-            if (prev.source, prev.quote, prev.role) == (citation.source, citation.quote, citation.role):
-                c.error(item, f"{where}: repeats cite[{j}]")
-                break
+        same = (citation.source, citation.quote, citation.role)
+        if same in first:  # a dict, not a pairwise scan: a hostile list of 10,000 must stay linear
+            c.error(item, f"{where}: repeats cite[{first[same]}]")
+        else:
+            first[same] = i
         out.append(citation)
     if len(c.problems) > before:
         return None
@@ -492,7 +618,14 @@ def parse_wrong(c: Checker, node: Node, answer: Text | None, languages) -> tuple
         return None
     if len(node.value) < 2:
         c.error(node, f"wrong: a choice fact needs at least 2 wrong options (found {len(node.value)})")
+    if len(node.value) + 1 > MAX_OPTIONS:
+        c.error(
+            node,
+            f"wrong: {len(node.value)} wrong options give {len(node.value) + 1} options; the limit is {MAX_OPTIONS}, "
+            f"one per label A to {chr(ord('A') + MAX_OPTIONS - 1)}",
+        )
     out = []
+    first: dict[Text, int] = {}  # one dict lookup per option: 10,000 options once took 7 s pairwise
     for i, item in enumerate(node.value):
         text = c.text(item, f"wrong[{i}]", languages)
         if text is None:
@@ -501,10 +634,10 @@ def parse_wrong(c: Checker, node: Node, answer: Text | None, languages) -> tuple
             (v.strip() == answer.get(lang).strip()) for lang, v in text.items if answer.get(lang) is not None
         ):
             c.error(item, f"wrong[{i}]: equals the answer; a wrong option must be wrong")
-        for j, prev in enumerate(out):
-            if prev == text:
-                c.error(item, f"wrong[{i}]: repeats wrong[{j}]")
-                break
+        if text in first:
+            c.error(item, f"wrong[{i}]: repeats wrong[{first[text]}]")
+        else:
+            first[text] = i
         out.append(text)
     return tuple(out)
 
@@ -529,12 +662,15 @@ def parse_options(c: Checker, node: Node, answer: Text | None, languages):
         )
     out: list[Text] = []
     ok = True
+    if len(node.value) > MAX_OPTIONS:
+        c.error(node, f"options: {len(node.value)} options; the limit is {MAX_OPTIONS}, one per label A to Z")
+        ok = False
     for i, item in enumerate(node.value):
         text = c.text(item, f"options[{i}]", languages)
         if text is None:
             ok = False
             continue
-        for j, prev in enumerate(out):
+        for j, prev in enumerate(out if len(node.value) <= MAX_OPTIONS else ()):  # pairwise only when bounded
             if same_text(prev, text):
                 c.error(item, f"options[{i}]: repeats options[{j}]")
                 ok = False
@@ -571,22 +707,43 @@ def parse_points(c: Checker, node: Node, field: str) -> int | float | None:
 
 
 def check_cloze(c: Checker, node: Node, text: Text) -> None:
+    """Deletions Anki accepts: c1 to c500, none empty or nested, the same numbers in every language."""
     numbers = {}
     for lang, value in text.items:
-        found = {m.group(1) for m in CLOZE_RE.finditer(value)}
+        found = cloze.scan(value)
+        where = value_node(node, lang)
         name = f"text.{lang}" if lang else "text"
         if not found:
-            c.error(node, f"{name}: a cloze needs at least one deletion like {{{{c1::hidden text}}}}")
-        elif any(not m.group(2).strip() for m in CLOZE_RE.finditer(value)):
-            c.error(node, f"{name}: a cloze deletion is empty")
-        numbers[lang] = found
+            c.error(where, f"{name}: a cloze needs at least one deletion like {{{{c1::hidden text}}}}")
+            continue
+        if any(not d.hidden.strip() for d in found):
+            c.error(where, f"{name}: a cloze deletion is empty")
+        bad = next((d for d in found if not 1 <= d.number <= MAX_CLOZE_NUMBER), None)
+        if bad is not None:
+            shown = value[bad.start : bad.start + min(bad.end - bad.start, 24)]
+            c.error(
+                where,
+                f"{name}: {shown!r}: cloze numbers run from c1 to c{MAX_CLOZE_NUMBER} (Anki's limit)",
+            )
+        if any(d.nested for d in found):
+            c.error(where, f"{name}: a cloze deletion inside another is not supported; close the first with '}}}}'")
+        numbers[lang] = {d.number for d in found}
     distinct = {frozenset(v) for v in numbers.values() if v}
     if len(distinct) > 1:
         c.error(node, "text: every language must use the same cloze numbers (c1, c2, ...)")
 
 
+def value_node(node: Node, lang: str) -> Node:
+    """The node of one language's text inside a language mapping (for its line)."""
+    if isinstance(node, MappingNode):
+        for key, value in node.value:
+            if isinstance(key, ScalarNode) and key.value == lang:
+                return value
+    return node
+
+
 def check_image(c: Checker, node: Node, root: str) -> str | None:
-    value = c.scalar(node, "image")
+    value = c.scalar(node, "image", name=True)
     if value is None:
         return None
     rel = value.strip().replace("\\", "/")

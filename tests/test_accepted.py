@@ -57,10 +57,16 @@ def test_scalars_are_kept_as_written(project):
 
 
 def test_huge_field(project):
-    big = "가" * 200_000
+    """A text as long as the limit is kept whole; one character more is refused at its line."""
+    from quizgen.limits import MAX_TEXT_CHARS
+
+    big = "가" * MAX_TEXT_CHARS
     root = project({"decks/a.yaml": f"deck: D\nfacts:\n  - id: big\n    question: q\n    answer: {big}\n"})
     assert texts(root)["big"].answer.get("ko") == big
     assert run("check", root).exit_code == 0
+    (root / "decks/a.yaml").write_text(f"deck: D\nfacts:\n  - id: big\n    question: q\n    answer: {big}가\n")
+    result = run("check", root)
+    assert result.exit_code == 1 and f"decks/a.yaml:5: answer: {MAX_TEXT_CHARS + 1:,} characters" in result.stderr
 
 
 def test_plain_text_is_language_neutral_and_tags_merge(project):

@@ -93,7 +93,7 @@ def test_entry_point_reports_bad_input_without_traceback(tmp_path):
     (tmp_path / "decks" / "a.yaml").write_text("deck: D\nfacts:\n  - id: x\n    question: [\n")
     proc = subprocess.run([QUIZGEN, "check", str(tmp_path)], capture_output=True, text=True)
     assert proc.returncode == 1
-    assert proc.stderr.startswith("decks/a.yaml:5: YAML syntax error") and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("decks/a.yaml:4: YAML syntax error") and "Traceback" not in proc.stderr
 
 
 def test_unknown_format_is_a_usage_error(tmp_path):

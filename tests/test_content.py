@@ -8,8 +8,9 @@ import re
 import pytest
 from conftest import REPO, SHARED_SOURCES
 
+from quizgen import cloze
 from quizgen.lint import lint
-from quizgen.model import CLOZE_RE, NEUTRAL
+from quizgen.model import NEUTRAL
 from quizgen.project import load_project
 from quizgen.quotes import check_quotes
 
@@ -60,7 +61,7 @@ def test_every_text_field_is_bilingual(project):
         assert fact.explanation is not None, fact.id
         if fact.type == "cloze":
             for lang, value in fact.text.items:
-                assert CLOZE_RE.search(value), (fact.id, lang)
+                assert cloze.scan(value), (fact.id, lang)
 
 
 def names_article(text: str, sid: str) -> bool:
@@ -119,9 +120,7 @@ def test_article_errors_are_not_taught_as_facts(project):
     """The articles' errors (background-facts.md, last section) appear only as claims, never as answers."""
     for fact in project.facts:
         answers = [v for t in ([fact.answer] if fact.answer else []) for v in t.values()]
-        answers += [
-            m.group(2) for t in ([fact.text] if fact.text else []) for v in t.values() for m in CLOZE_RE.finditer(v)
-        ]
+        answers += [d.hidden for t in ([fact.text] if fact.text else []) for v in t.values() for d in cloze.scan(v)]
         for value in answers:
             assert "전 대통령" not in value.replace("전 대통령이었", ""), fact.id
             assert "300만" not in value and "저사양" not in value, fact.id  # B-6, A-1

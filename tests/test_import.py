@@ -17,9 +17,11 @@ TRICKY = [
     "a: b", "key:value", "[not a list", "{not: a map}", "*alias", "&anchor", "!tag", "%directive", "@at", "`tick",
     "#not a comment", "text # with hash", "Yes", "no", "ON", "~", "null", "3.10", "2048", "0x1F", "1e3", "- item",
     "? key", "| block", "> folded", "'single'", 'double "quoted"', "back\\slash", "tab\there", "line one\nline two",
-    "trailing newline\n", "  spaces around  ", "딥시크-V3는 6710억 개", "emoji \U0001f600", "nel\x85x",
-    "line\u2028sep", "bom\ufeffinside", "bell\x07", "del\x7f", "---", "...", "<b>bold</b> & more",
+    "trailing newline\n", "  spaces around  ", "딥시크-V3는 6710억 개", "emoji \U0001f600",
+    "line\u2028sep", "bom\ufeffinside", "---", "...", "<b>bold</b> & more",
 ]  # fmt: skip
+# Not here: control characters (NEL, BEL, DEL): no quiz text may hold one (Anki splits fields on U+001F),
+# so the loader refuses them at their line and column (tests/test_trust_input.py).
 
 
 def test_yaml_text_round_trips_exactly(tmp_path):

@@ -340,7 +340,7 @@ REJECTED = [
     ("sections:\n  - just text\n", 2, "section 1: expected a mapping"),
     ("title: {ko: 시험, fr: examen}\nsections:\n  - from: {ids: [moe-1]}\n", 1, "title: unknown language 'fr'"),
     ("- a list\n", 1, "a quiz file must be a mapping"),
-    ("sections:\n  - from: {ids: [moe-1]\n", 3, "YAML syntax error"),
+    ("sections:\n  - from: {ids: [moe-1]\n", 2, "YAML syntax error"),  # the real line, not past the end
 ]
 
 

@@ -29,9 +29,9 @@ import genanki
 from genanki.apkg_col import APKG_COL
 from genanki.apkg_schema import APKG_SCHEMA
 
-from .. import ids
+from .. import cloze, ids
 from ..errors import QuizgenError
-from ..model import CLOZE_RE, Fact, FactFile, Project, Text
+from ..model import Fact, FactFile, Project, Text
 from ..present import LETTERS, option_order, role_words, shuffles, truth_words
 from ..resources import read_shipped
 from . import Options
@@ -340,7 +340,7 @@ def card_ordinals(fact: Fact) -> list[int]:
         return [0, 1]  # the Reverse template
     if fact.type != "cloze":
         return [0]
-    numbers = {int(m.group(1)) for _, v in fact.text.items for m in CLOZE_RE.finditer(v)}  # type: ignore[union-attr]
+    numbers = {d.number for _, v in fact.text.items for d in cloze.scan(v)}  # type: ignore[union-attr]
     return sorted(n - 1 for n in numbers)
 
 
