@@ -8,7 +8,6 @@ that need the whole project (unique ids, known sources) live in `project.py`.
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import os
 import re
